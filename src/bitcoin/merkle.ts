@@ -1,0 +1,52 @@
+import { sha256d } from './sha256.js';
+
+/** Hash of two merkle nodes (internal byte order): SHA-256d(left ‖ right). */
+export function merkleParent(left: Uint8Array, right: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(64);
+  buf.set(left, 0);
+  buf.set(right, 32);
+  return sha256d(buf);
+}
+
+/**
+ * Merkle root from the coinbase txid and the merkle path (branch) a pool sends: the coinbase is always
+ * the leftmost leaf, so every step hashes (running ‖ branch). All hashes in internal byte order.
+ */
+export function merkleRootFromPath(coinbaseTxid: Uint8Array, path: readonly Uint8Array[]): Uint8Array {
+  const buf = new Uint8Array(64);
+  let running = coinbaseTxid;
+  for (const branch of path) {
+    buf.set(running, 0);
+    buf.set(branch, 32);
+    running = sha256d(buf);
+  }
+  return running === coinbaseTxid ? coinbaseTxid.slice() : running;
+}
+
+/** Merkle root of a full list of txids (Bitcoin's tree: an odd last node pairs with itself). */
+export function merkleRootFromTxids(txids: readonly Uint8Array[]): Uint8Array {
+  if (txids.length === 0) throw new RangeError('a block has at least one transaction');
+  let level = txids.slice();
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(merkleParent(level[i], level[i + 1] ?? level[i]));
+    level = next;
+  }
+  return level[0].slice();
+}
+
+/**
+ * The merkle path of the first transaction (the coinbase): the sibling at each level, bottom up.
+ * What a pool sends so a miner can fold in its own coinbase. `txids[0]` is a placeholder for the coinbase.
+ */
+export function merklePathOfFirst(txids: readonly Uint8Array[]): Uint8Array[] {
+  const path: Uint8Array[] = [];
+  let level = txids.slice();
+  while (level.length > 1) {
+    path.push((level[1] ?? level[0]).slice());
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(merkleParent(level[i], level[i + 1] ?? level[i]));
+    level = next;
+  }
+  return path;
+}
