@@ -8,10 +8,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = process.cwd();
-const testDir = join(root, 'dist', 'test');
+// Relative to this compiled file (dist/scripts/run-tests.js → dist/test), so a build into another
+// outDir (tsc --outDir dist-x) runs its own tests.
+const testDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'test');
 
 function collect(dir: string, out: string[]): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -23,7 +26,7 @@ function collect(dir: string, out: string[]): string[] {
 }
 
 if (!existsSync(testDir)) {
-  process.stderr.write('run-tests: dist/test not found; run `npm run build` first\n');
+  process.stderr.write(`run-tests: ${testDir} not found; run \`npm run build\` first\n`);
   process.exit(2);
 }
 const filters = process.argv.slice(2);

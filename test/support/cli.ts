@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runCli } from '../../firmware/cli/main.js';
-import { repoRoot } from './vectors.js';
 
 export interface CliRun {
   code: number;
@@ -34,7 +33,8 @@ export function spawnCli(
   argv: string[],
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliRun> {
-  const cli = join(repoRoot(), 'dist', 'firmware', 'cli.js');
+  // Relative to this compiled file, so tests built into any outDir run their own binary.
+  const cli = fileURLToPath(new URL('../../firmware/cli.js', import.meta.url));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...argv], {
       stdio: ['ignore', 'pipe', 'pipe'],
