@@ -1,0 +1,109 @@
+import { HashrateMeter } from './hashrate-meter.js';
+
+const TWO_32 = 4294967296;
+
+/** A point-in-time view of mining statistics, for the status line, the API and `--json` output. */
+export interface MiningStatsSnapshot {
+  uptimeSeconds: number;
+  /** From verified chip results (ticket difficulty × 2^32 per nonce): what the chips really did. */
+  hashrateGhs: { avg: number; m1: number; m10: number; h1: number };
+  /** From shares the pool accepted (channel difficulty × 2^32 per share): what the pool sees. */
+  poolHashrateGhs: { avg: number; m1: number; m10: number; h1: number };
+  sharesSubmitted: number;
+  sharesAccepted: number;
+  sharesRejected: number;
+  rejectReasons: Record<string, number>;
+  /** Shares found but not sent because their job had gone stale (a new prevhash arrived first). */
+  sharesDroppedStale: number;
+  bestDifficulty: number;
+  verifiedNonces: number;
+  hwErrors: number;
+  /** Per chip index: results verified and hardware errors (nonces that did not hash to the ticket). */
+  chips: Array<{ nonces: number; hwErrors: number }>;
+}
+
+/** Mining statistics with an injected clock (tests run in simulated time). */
+export class MiningStats {
+  private readonly startMs: number;
+  private readonly chipWork: HashrateMeter;
+  private readonly poolWork: HashrateMeter;
+  private readonly chips: Array<{ nonces: number; hwErrors: number }> = [];
+  private readonly rejects = new Map<string, number>();
+  private submitted = 0;
+  private accepted = 0;
+  private rejected = 0;
+  private droppedStale = 0;
+  private best = 0;
+  private nonces = 0;
+  private hw = 0;
+
+  constructor(
+    chipCount: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.startMs = now();
+    this.chipWork = new HashrateMeter(now);
+    this.poolWork = new HashrateMeter(now);
+    for (let i = 0; i < chipCount; i++) this.chips.push({ nonces: 0, hwErrors: 0 });
+  }
+
+  /** A chip result that hashed to at least `ticketDifficulty` (the effective one, emulator scale included). */
+  verifiedNonce(chipIndex: number, ticketDifficulty: number, hashDifficulty: number): void {
+    this.nonces++;
+    this.chip(chipIndex).nonces++;
+    this.chipWork.add(ticketDifficulty * TWO_32);
+    if (hashDifficulty > this.best) this.best = hashDifficulty;
+  }
+
+  /** A chip result that did not hash to its ticket difficulty: the chip (or the line) is wrong. */
+  hardwareError(chipIndex: number): void {
+    this.hw++;
+    this.chip(chipIndex).hwErrors++;
+  }
+
+  shareSubmitted(): void {
+    this.submitted++;
+  }
+
+  shareAccepted(shareDifficulty: number, count = 1): void {
+    this.accepted += count;
+    this.poolWork.add(shareDifficulty * TWO_32 * count);
+  }
+
+  shareRejected(reason: string): void {
+    this.rejected++;
+    this.rejects.set(reason, (this.rejects.get(reason) ?? 0) + 1);
+  }
+
+  shareDroppedStale(): void {
+    this.droppedStale++;
+  }
+
+  snapshot(): MiningStatsSnapshot {
+    const rates = (m: HashrateMeter): MiningStatsSnapshot['hashrateGhs'] => ({
+      avg: m.averageRate() / 1e9,
+      m1: m.rate(60) / 1e9,
+      m10: m.rate(600) / 1e9,
+      h1: m.rate(3600) / 1e9,
+    });
+    return {
+      uptimeSeconds: Math.floor((this.now() - this.startMs) / 1000),
+      hashrateGhs: rates(this.chipWork),
+      poolHashrateGhs: rates(this.poolWork),
+      sharesSubmitted: this.submitted,
+      sharesAccepted: this.accepted,
+      sharesRejected: this.rejected,
+      rejectReasons: Object.fromEntries(this.rejects),
+      sharesDroppedStale: this.droppedStale,
+      bestDifficulty: this.best,
+      verifiedNonces: this.nonces,
+      hwErrors: this.hw,
+      chips: this.chips.map((c) => ({ ...c })),
+    };
+  }
+
+  private chip(index: number): { nonces: number; hwErrors: number } {
+    while (this.chips.length <= index) this.chips.push({ nonces: 0, hwErrors: 0 });
+    return this.chips[index];
+  }
+}
