@@ -1,0 +1,158 @@
+/**
+ * Shares submitted and not yet answered, by channel and sequence number, so the engine can report accepted /
+ * rejected by reason and the round-trip latency. SubmitShares.Success acknowledges every pending share up to a
+ * sequence number (pools batch them); SubmitShares.Error answers one. Unanswered shares time out — late,
+ * because a batch may still be open — and shares in flight when the connection drops are `lost`.
+ */
+
+export interface SubmittedShare {
+  channelId: number;
+  sequenceNumber: number;
+  jobId: number;
+  nonce: number;
+  ntime: number;
+  version: number;
+  /** The job's target when it was submitted. */
+  target: bigint;
+  submittedAtMs: number;
+}
+
+export type ShareOutcome = 'accepted' | 'rejected' | 'timeout' | 'lost';
+
+export interface ResolvedShare extends SubmittedShare {
+  outcome: ShareOutcome;
+  /** The pool's error code for rejected shares, else null. */
+  errorCode: string | null;
+  /** Time from submit to the answer (for timeouts and losses: to when it was given up). */
+  latencyMs: number;
+}
+
+export interface ShareStats {
+  submitted: number;
+  accepted: number;
+  rejected: number;
+  rejectedByCode: Record<string, number>;
+  timedOut: number;
+  lost: number;
+  pending: number;
+  /** Round-trip latency of answered shares (accepted or rejected), over the last `LATENCY_SAMPLES`. */
+  latencyMs: { p50: number; p99: number; max: number; samples: number };
+}
+
+export const LATENCY_SAMPLES = 1024;
+
+/** seq ≤ last in 32-bit serial-number arithmetic (sequence numbers wrap). */
+function atOrBefore(seq: number, last: number): boolean {
+  return (last - seq) >>> 0 < 0x80000000;
+}
+
+export class PendingShares {
+  private readonly byChannel = new Map<number, Map<number, SubmittedShare>>();
+  private readonly latencies = new Float64Array(LATENCY_SAMPLES);
+  private latencyCount = 0;
+  private submitted = 0;
+  private accepted = 0;
+  private rejected = 0;
+  private readonly rejectedByCode: Record<string, number> = {};
+  private timedOut = 0;
+  private lost = 0;
+  private pendingCount = 0;
+
+  add(share: SubmittedShare): void {
+    let ch = this.byChannel.get(share.channelId);
+    if (ch === undefined) {
+      ch = new Map();
+      this.byChannel.set(share.channelId, ch);
+    }
+    ch.set(share.sequenceNumber, share);
+    this.submitted++;
+    this.pendingCount++;
+  }
+
+  get size(): number {
+    return this.pendingCount;
+  }
+
+  private resolve(
+    share: SubmittedShare,
+    outcome: ShareOutcome,
+    errorCode: string | null,
+    nowMs: number,
+  ): ResolvedShare {
+    const latencyMs = Math.max(0, nowMs - share.submittedAtMs);
+    if (outcome === 'accepted' || outcome === 'rejected') {
+      this.latencies[this.latencyCount % LATENCY_SAMPLES] = latencyMs;
+      this.latencyCount++;
+    }
+    this.pendingCount--;
+    return { ...share, outcome, errorCode, latencyMs };
+  }
+
+  /** SubmitShares.Success: everything pending up to `lastSequenceNumber` on the channel is accepted. */
+  acceptUpTo(channelId: number, lastSequenceNumber: number, nowMs: number): ResolvedShare[] {
+    const ch = this.byChannel.get(channelId);
+    const out: ResolvedShare[] = [];
+    if (ch === undefined) return out;
+    for (const [seq, share] of ch) {
+      if (!atOrBefore(seq, lastSequenceNumber)) continue;
+      ch.delete(seq);
+      this.accepted++;
+      out.push(this.resolve(share, 'accepted', null, nowMs));
+    }
+    return out;
+  }
+
+  /** SubmitShares.Error for one share; null when the sequence number is not pending (late or unknown). */
+  reject(channelId: number, sequenceNumber: number, errorCode: string, nowMs: number): ResolvedShare | null {
+    const ch = this.byChannel.get(channelId);
+    const share = ch?.get(sequenceNumber);
+    if (ch === undefined || share === undefined) return null;
+    ch.delete(sequenceNumber);
+    this.rejected++;
+    this.rejectedByCode[errorCode] = (this.rejectedByCode[errorCode] ?? 0) + 1;
+    return this.resolve(share, 'rejected', errorCode, nowMs);
+  }
+
+  /** Gives up on shares older than `timeoutMs`. */
+  expire(nowMs: number, timeoutMs: number): ResolvedShare[] {
+    const out: ResolvedShare[] = [];
+    for (const ch of this.byChannel.values()) {
+      for (const [seq, share] of ch) {
+        if (nowMs - share.submittedAtMs < timeoutMs) continue;
+        ch.delete(seq);
+        this.timedOut++;
+        out.push(this.resolve(share, 'timeout', null, nowMs));
+      }
+    }
+    return out;
+  }
+
+  /** The connection dropped: every pending share's fate is unknown. */
+  loseAll(nowMs: number): ResolvedShare[] {
+    const out: ResolvedShare[] = [];
+    for (const ch of this.byChannel.values()) {
+      for (const share of ch.values()) {
+        this.lost++;
+        out.push(this.resolve(share, 'lost', null, nowMs));
+      }
+      ch.clear();
+    }
+    return out;
+  }
+
+  stats(): ShareStats {
+    const n = Math.min(this.latencyCount, LATENCY_SAMPLES);
+    const sorted = Array.from(this.latencies.subarray(0, n)).sort((a, b) => a - b);
+    const q = (p: number): number => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))]);
+    return {
+      submitted: this.submitted,
+      accepted: this.accepted,
+      rejected: this.rejected,
+      rejectedByCode: { ...this.rejectedByCode },
+      timedOut: this.timedOut,
+      lost: this.lost,
+      pending: this.pendingCount,
+      latencyMs: { p50: q(0.5), p99: q(0.99), max: n === 0 ? 0 : sorted[n - 1], samples: n },
+    };
+  }
+}

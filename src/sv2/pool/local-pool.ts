@@ -1,0 +1,391 @@
+/**
+ * A small but honest Stratum V2 pool for the embedded default upstream and for tests: Noise with its own static
+ * key and a certificate signed by an authority key it prints, SetupConnection, standard channels, jobs from a
+ * synthetic chain, and full validation of every share (header rebuilt, SHA-256d, target, stale, duplicate).
+ *
+ *   const pool = await LocalPool.start({ port: 0, sharesPerMinute: 20 });
+ *   pool.url            // sv2+tcp://127.0.0.1:41234/9b…  (authority key included)
+ *   pool.stats()        // accepted / rejected by reason, per channel
+ *   await pool.close();
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { bytesToHexReversed } from '../../util/hex.js';
+import { formatSv2Url } from '../client/url.js';
+import { type Clock, systemClock } from '../clock.js';
+import { type Sv2Logger, silentLogger } from '../logger.js';
+import { encodeAuthorityKey } from '../noise/authority-key.js';
+import { signCertificate } from '../noise/certificate.js';
+import { createNoiseKeypair, type NoiseKeypair } from '../noise/keys.js';
+import { type ConnectionLimits, Sv2Connection } from '../transport/connection.js';
+import { TypedEmitter } from '../typed-emitter.js';
+import type { ChannelStats, PoolChannel, ShareJudgement } from './pool-channel.js';
+import { PoolSession, type SessionHost } from './pool-session.js';
+import { type BlockTemplate, SyntheticChain } from './synthetic-chain.js';
+
+export interface LocalPoolOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 0 (default) picks a free port; read it from `pool.port`. */
+  port?: number;
+  /** Authority secret (32 bytes); random per start when absent, so pass one to keep the printed key stable. */
+  authoritySecretKey?: Uint8Array;
+  /** Noise static secret; random when absent. */
+  staticSecretKey?: Uint8Array;
+  /** Certificate validity from the moment of each handshake (SRI example: 3600 s). */
+  certificateValiditySec?: number;
+  /** Target share rate per channel for the initial target (SRI's shares_per_minute). Default 6. */
+  sharesPerMinute?: number;
+  /** A new random previous hash this often (ms). Default 60 000; 0 = only on `newBlock()`. */
+  prevHashIntervalMs?: number;
+  /** A new active job on the same block this often (ms). Default 30 000; 0 = only on `newJobs()`. */
+  jobIntervalMs?: number;
+  /** Network target of the synthetic chain (compact). Default 0x1d00ffff (difficulty 1). */
+  nbits?: number;
+  /** Allow version rolling (BIP323 bits). Default true; false sets REQUIRES_FIXED_VERSION. */
+  versionRolling?: boolean;
+  /** Accepted shares per SubmitShares.Success. Default 1 (answer every share at once). */
+  shareBatchSize?: number;
+  maxConnections?: number;
+  maxChannelsPerConnection?: number;
+  /** Largest frame payload a client may announce (client messages are small). Default 64 KiB. */
+  maxPayloadBytes?: number;
+  handshakeTimeoutMs?: number;
+  /** A connection that sends no SetupConnection within this is closed. Default 10 s. */
+  setupTimeoutMs?: number;
+  clock?: Clock;
+  random?: (n: number) => Uint8Array;
+  logger?: Sv2Logger;
+}
+
+export interface PoolStats {
+  connections: { open: number; total: number; closedByCode: Record<string, number> };
+  shares: { accepted: number; rejected: number; rejectedByCode: Record<string, number>; blocksFound: number };
+  channels: ChannelStats[];
+  chain: { height: number; prevHash: string; nbits: number; blocks: number };
+  channelBitMismatches: number;
+}
+
+export interface PoolConnectionEvent {
+  connectionId: number;
+  remote: string;
+}
+
+export interface PoolConnectionClosedEvent extends PoolConnectionEvent {
+  code: string;
+  message: string;
+}
+
+export interface PoolShareEvent {
+  connectionId: number;
+  channelId: number;
+  sequenceNumber: number;
+  accepted: boolean;
+  errorCode: string | null;
+  blockFound: boolean;
+}
+
+export interface PoolEvents {
+  connection: PoolConnectionEvent;
+  connectionClosed: PoolConnectionClosedEvent;
+  channelOpened: ChannelStats;
+  share: PoolShareEvent;
+  block: { height: number; prevHash: string };
+}
+
+// A P2WPKH output to a fixed, unspendable-looking hash: the synthetic chain pays nobody real.
+const PAYOUT_SCRIPT = Uint8Array.of(0x00, 0x14, ...new Uint8Array(20).fill(0x48));
+
+export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
+  readonly chain: SyntheticChain;
+  readonly sharesPerMinute: number;
+  readonly versionRolling: boolean;
+  readonly shareBatchSize: number;
+  readonly maxChannelsPerConnection: number;
+  /** x-only authority public key clients verify the certificate with. */
+  readonly authorityPublicKey: Uint8Array;
+  /** The authority key in the spec's base58check form (what users paste). */
+  readonly authorityKeyText: string;
+  private readonly authoritySecret: Uint8Array;
+  private readonly staticKey: NoiseKeypair;
+  private readonly clock: Clock;
+  private readonly log: Sv2Logger;
+  private readonly sessions = new Map<number, PoolSession>();
+  private readonly channelStats: ChannelStats[] = [];
+  private readonly closedByCode: Record<string, number> = {};
+  private readonly rejectedByCode: Record<string, number> = {};
+  private accepted = 0;
+  private rejected = 0;
+  private blocksFound = 0;
+  private mismatches = 0;
+  private totalConnections = 0;
+  private sessionCounter = 0;
+  private channelCounter = 0;
+  private readonly instanceTag: Uint8Array;
+  private template: BlockTemplate;
+  private server: Server | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private silentMode = false;
+  private boundPort = 0;
+
+  private constructor(private readonly options: LocalPoolOptions) {
+    super();
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? silentLogger;
+    const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+    this.sharesPerMinute = options.sharesPerMinute ?? 6;
+    if (!(this.sharesPerMinute > 0) || !Number.isFinite(this.sharesPerMinute)) {
+      throw new RangeError(`shares per minute must be > 0, got ${this.sharesPerMinute}`);
+    }
+    this.versionRolling = options.versionRolling ?? true;
+    this.shareBatchSize = Math.max(1, options.shareBatchSize ?? 1);
+    this.maxChannelsPerConnection = options.maxChannelsPerConnection ?? 16;
+    const authority = createNoiseKeypair(options.authoritySecretKey, random(32));
+    this.authoritySecret = authority.secret;
+    this.authorityPublicKey = authority.xOnly;
+    this.authorityKeyText = encodeAuthorityKey(authority.xOnly);
+    this.staticKey = createNoiseKeypair(options.staticSecretKey, random(32));
+    this.instanceTag = random(4);
+    this.chain = new SyntheticChain({
+      clock: this.clock,
+      random,
+      nbits: options.nbits ?? 0x1d00ffff,
+      version: 0x20000000,
+      startHeight: 900_000,
+      payoutScript: PAYOUT_SCRIPT,
+      tag: new TextEncoder().encode('/hashaxe-local-pool/'),
+      txCountRange: [2, 6],
+      blockRewardSats: 312_500_000n,
+    });
+    this.template = this.chain.newTemplate();
+  }
+
+  /** Starts listening; resolves once the port is bound. */
+  static async start(options: LocalPoolOptions = {}): Promise<LocalPool> {
+    const pool = new LocalPool(options);
+    await pool.listen();
+    return pool;
+  }
+
+  get host(): string {
+    return this.options.host ?? '127.0.0.1';
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** `sv2+tcp://host:port/<authority key>`: everything a client needs. */
+  get url(): string {
+    return formatSv2Url(this.host, this.port, this.authorityKeyText);
+  }
+
+  get silent(): boolean {
+    return this.silentMode;
+  }
+
+  nowMs(): number {
+    return this.clock.nowMs();
+  }
+
+  nextChannelId(): number {
+    this.channelCounter = (this.channelCounter + 1) >>> 0 || 1;
+    return this.channelCounter;
+  }
+
+  /** 8 bytes unique per channel: this pool instance's tag, then the channel id. */
+  extranoncePrefixFor(channelId: number): Uint8Array {
+    return Uint8Array.of(...this.instanceTag, channelId >>> 24, channelId >>> 16, channelId >>> 8, channelId);
+  }
+
+  currentTemplate(): BlockTemplate {
+    return this.template;
+  }
+
+  private listen(): Promise<void> {
+    const server = createServer((socket) => this.onSocket(socket));
+    server.maxConnections = this.options.maxConnections ?? 64;
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, this.host, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.log.error(`pool listener error: ${err.message}`));
+        const address = server.address();
+        this.boundPort = typeof address === 'object' && address !== null ? address.port : 0;
+        const prevHashMs = this.options.prevHashIntervalMs ?? 60_000;
+        const jobMs = this.options.jobIntervalMs ?? 30_000;
+        if (prevHashMs > 0) this.timers.push(setInterval(() => this.newBlock(), prevHashMs));
+        if (jobMs > 0) this.timers.push(setInterval(() => this.newJobs(), jobMs));
+        this.log.info('local pool listening', { url: this.url });
+        resolve();
+      });
+    });
+  }
+
+  private onSocket(socket: Socket): void {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    // Errors before the handshake settles are handled by the handshake; this guard keeps a late reset from
+    // ever becoming an unhandled 'error' event.
+    socket.on('error', () => {});
+    const id = ++this.sessionCounter;
+    this.totalConnections++;
+    const limits: Partial<ConnectionLimits> = {
+      maxPayloadBytes: this.options.maxPayloadBytes ?? 64 * 1024,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
+    };
+    Sv2Connection.accept(socket, {
+      responder: {
+        staticKey: this.staticKey,
+        certificate: () => {
+          const now = Math.floor(this.clock.nowMs() / 1000);
+          return signCertificate(
+            { version: 0, validFrom: now, notValidAfter: now + (this.options.certificateValiditySec ?? 3600) },
+            this.staticKey.xOnly,
+            this.authoritySecret,
+          );
+        },
+      },
+      limits,
+    }).then(
+      (connection) => {
+        if (this.server === null) {
+          connection.close('shutdown', 'pool is shutting down');
+          return;
+        }
+        const session = new PoolSession(id, connection, this, this.options.setupTimeoutMs ?? 10_000);
+        this.sessions.set(id, session);
+        connection.on('close', (info) => {
+          this.sessions.delete(id);
+          this.closedByCode[info.code] = (this.closedByCode[info.code] ?? 0) + 1;
+          this.log.info('connection closed', { connection: id, remote, code: info.code, reason: info.message });
+          this.emit('connectionClosed', { connectionId: id, remote, code: info.code, message: info.message });
+        });
+        this.emit('connection', { connectionId: id, remote });
+        connection.start();
+      },
+      (err: unknown) => {
+        const code = (err as { code?: string }).code ?? 'handshake-failed';
+        const message = err instanceof Error ? err.message : String(err);
+        this.closedByCode[code] = (this.closedByCode[code] ?? 0) + 1;
+        this.log.info('handshake failed', { connection: id, remote, code, reason: message });
+        this.emit('connectionClosed', { connectionId: id, remote, code, message });
+      },
+    );
+  }
+
+  onChannelOpened(channel: PoolChannel): void {
+    this.channelStats.push(channel.stats);
+    this.log.info('channel opened', {
+      channel: channel.channelId,
+      user: channel.userIdentity,
+      difficulty: channel.stats.difficulty,
+    });
+    this.emit('channelOpened', channel.stats);
+  }
+
+  onShare(channel: PoolChannel, sequenceNumber: number, judgement: ShareJudgement): void {
+    if (judgement.ok) {
+      this.accepted++;
+      if (judgement.blockFound) {
+        this.blocksFound++;
+        this.log.info('block found (synthetic chain)', { channel: channel.channelId, height: this.chain.height });
+      }
+    } else {
+      this.rejected++;
+      this.rejectedByCode[judgement.code] = (this.rejectedByCode[judgement.code] ?? 0) + 1;
+    }
+    this.emit('share', {
+      connectionId: channel.connectionId,
+      channelId: channel.channelId,
+      sequenceNumber,
+      accepted: judgement.ok,
+      errorCode: judgement.ok ? null : judgement.code,
+      blockFound: judgement.ok && judgement.blockFound,
+    });
+  }
+
+  onChannelMismatch(sessionId: number, message: string): void {
+    this.mismatches++;
+    this.log.warn('channel bit mismatch', { connection: sessionId, message });
+  }
+
+  /** A new block now: random prev hash; every channel gets a future job and SetNewPrevHash. */
+  newBlock(): void {
+    this.chain.newBlock();
+    this.template = this.chain.newTemplate();
+    this.emit('block', { height: this.chain.height, prevHash: bytesToHexReversed(this.chain.prevHash) });
+    for (const session of this.sessions.values()) {
+      for (const channel of session.channels.values()) {
+        session.flushBatch(channel);
+        session.sendBlockStart(channel, this.template);
+      }
+    }
+  }
+
+  /** New work on the current block for every channel (active jobs, min_ntime = now). */
+  newJobs(): void {
+    this.template = this.chain.newTemplate();
+    for (const session of this.sessions.values()) {
+      for (const channel of session.channels.values()) session.sendActiveJob(channel, this.template);
+    }
+  }
+
+  /** Sends SetTarget on a channel (tests, operators). Returns false for an unknown channel. */
+  setChannelTarget(channelId: number, target: bigint): boolean {
+    for (const session of this.sessions.values()) {
+      const channel = session.channels.get(channelId);
+      if (channel) {
+        session.setTarget(channel, target);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Stops sending jobs and share answers while keeping connections open (to test stall detection). */
+  setSilent(silent: boolean): void {
+    this.silentMode = silent;
+  }
+
+  /** Asks every client to reconnect (empty host / port 0 = same). Returns how many were asked. */
+  requestReconnect(newHost = '', newPort = 0): number {
+    for (const session of this.sessions.values()) session.sendReconnect(newHost, newPort);
+    return this.sessions.size;
+  }
+
+  /** Closes every client connection (they see the socket close). */
+  dropConnections(reason = 'dropped by the pool'): void {
+    for (const session of [...this.sessions.values()]) session.close('dropped', reason);
+  }
+
+  stats(): PoolStats {
+    return {
+      connections: { open: this.sessions.size, total: this.totalConnections, closedByCode: { ...this.closedByCode } },
+      shares: {
+        accepted: this.accepted,
+        rejected: this.rejected,
+        rejectedByCode: { ...this.rejectedByCode },
+        blocksFound: this.blocksFound,
+      },
+      channels: this.channelStats.map((c) => ({ ...c, rejectedByCode: { ...c.rejectedByCode } })),
+      chain: {
+        height: this.chain.height,
+        prevHash: bytesToHexReversed(this.chain.prevHash),
+        nbits: this.chain.nbits,
+        blocks: this.chain.epoch,
+      },
+      channelBitMismatches: this.mismatches,
+    };
+  }
+
+  /** Stops listening, closes every connection and timer. */
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    const server = this.server;
+    this.server = null;
+    for (const session of [...this.sessions.values()]) session.close('shutdown', 'pool is shutting down');
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * The mining client against the local pool over real TCP on 127.0.0.1 with real Noise: handshake, channel,
+ * jobs, and every share outcome the pool can give.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { DIFF1_TARGET } from '../../../../src/bitcoin/index.js';
+import { activeJobToWork } from '../../../../src/sv2/client/channel.js';
+import type { Sv2MiningClient } from '../../../../src/sv2/client/mining-client.js';
+import { ManualClock } from '../../../../src/sv2/clock.js';
+import type { LocalPool } from '../../../../src/sv2/pool/local-pool.js';
+import { findNonce, nextEvent, startTestPool, testClient } from '../../../support/sv2-net.js';
+
+let pool: LocalPool;
+
+before(async () => {
+  pool = await startTestPool({ sharesPerMinute: 60 }, 42);
+});
+
+after(async () => {
+  await pool.close();
+});
+
+async function connected(
+  options: Parameters<typeof testClient>[1] = {},
+): Promise<{ client: Sv2MiningClient; channelId: number }> {
+  const client = testClient(pool, options);
+  const prevHash = nextEvent(client, 'prevHash');
+  const channel = await client.connect();
+  await prevHash;
+  return { client, channelId: channel.channelId };
+}
+
+test('handshake, SetupConnection, channel opened, then a future job and the prev hash that activates it', async () => {
+  const client = testClient(pool);
+  const events: string[] = [];
+  for (const e of ['connected', 'channelOpened', 'job', 'prevHash'] as const) client.on(e, () => events.push(e));
+  const job = nextEvent(client, 'job');
+  const prev = nextEvent(client, 'prevHash');
+  const channel = await client.connect();
+  assert.equal(channel.kind, 'standard');
+  assert.equal(channel.extranoncePrefix.length, 8);
+  assert.deepEqual(channel.versionRolling, { allowed: true, mask: 0x1fffe000 });
+  // 1000 H/s at 60 shares/min: one share per ~1000 hashes, difficulty far below 1 (never clamped to 1).
+  assert.ok(channel.target > DIFF1_TARGET * 1_000_000n);
+  const j = await job;
+  assert.equal(j.future, true);
+  assert.equal(j.active, null);
+  const p = await prev;
+  assert.equal(p.tip.jobId, j.jobId);
+  assert.ok(p.job);
+  assert.equal(p.job.jobId, j.jobId);
+  assert.equal(p.job.target, channel.target);
+  assert.equal(p.job.minNtime, p.tip.minNtime);
+  assert.deepEqual(events, ['connected', 'channelOpened', 'job', 'prevHash']);
+  const work = activeJobToWork(p.job, p.job.minNtime + 5);
+  assert.equal(work.versionMask, 0x1fffe000);
+  assert.equal(work.ntime, p.job.minNtime + 5);
+  assert.equal(work.nbits, pool.stats().chain.nbits);
+  client.close();
+});
+
+test('a share meeting the target is accepted; one that does not is rejected with difficulty-too-low', async () => {
+  const { client, channelId } = await connected();
+  const job = client.activeJob(channelId)!;
+  const good = findNonce(job, true);
+  const bad = findNonce(job, false);
+  const accepted = nextEvent(client, 'shareResult');
+  const seq0 = client.submitShare({
+    channelId,
+    jobId: job.jobId,
+    nonce: good,
+    ntime: job.minNtime,
+    version: job.version,
+  });
+  const a = await accepted;
+  assert.equal(a.kind, 'accepted');
+  assert.ok(a.kind === 'accepted' && a.lastSequenceNumber === seq0 && a.shares.length === 1);
+  assert.ok(a.kind === 'accepted' && a.shares[0].outcome === 'accepted' && a.shares[0].nonce === good);
+  const rejected = nextEvent(client, 'shareResult');
+  const seq1 = client.submitShare({
+    channelId,
+    jobId: job.jobId,
+    nonce: bad,
+    ntime: job.minNtime,
+    version: job.version,
+  });
+  const r = await rejected;
+  assert.ok(r.kind === 'rejected' && r.sequenceNumber === seq1 && r.errorCode === 'difficulty-too-low');
+  assert.equal(seq1, seq0 + 1);
+  const stats = client.shareStats();
+  assert.equal(stats.accepted, 1);
+  assert.deepEqual(stats.rejectedByCode, { 'difficulty-too-low': 1 });
+  assert.equal(stats.latencyMs.samples, 2);
+  client.close();
+});
+
+test('the same share twice is a duplicate-share; a share for the previous block is a stale-share', async () => {
+  const { client, channelId } = await connected();
+  const job = client.activeJob(channelId)!;
+  const nonce = findNonce(job, true);
+  const share = { channelId, jobId: job.jobId, nonce, ntime: job.minNtime, version: job.version };
+  const first = nextEvent(client, 'shareResult');
+  client.submitShare(share);
+  assert.equal((await first).kind, 'accepted');
+  const dup = nextEvent(client, 'shareResult');
+  client.submitShare(share);
+  const d = await dup;
+  assert.ok(d.kind === 'rejected' && d.errorCode === 'duplicate-share', JSON.stringify(d.kind));
+  // Another valid share of the same job, held back until after the next block.
+  const late = findNonce(job, true, nonce + 1);
+  const prev = nextEvent(client, 'prevHash');
+  pool.newBlock();
+  const p = await prev;
+  assert.notEqual(p.job!.jobId, job.jobId);
+  assert.equal(client.targetForJob(channelId, job.jobId), undefined, 'the old job is no longer valid');
+  const stale = nextEvent(client, 'shareResult');
+  client.submitShare({ ...share, nonce: late });
+  const s = await stale;
+  assert.ok(s.kind === 'rejected' && s.errorCode === 'stale-share');
+  client.close();
+});
+
+test('unknown job, ntime below min_ntime and a non-rollable version bit get the spec codes', async () => {
+  const { client, channelId } = await connected();
+  const job = client.activeJob(channelId)!;
+  const cases: Array<[Record<string, number>, string]> = [
+    [{ jobId: 9999 }, 'invalid-job-id'],
+    [{ ntime: job.minNtime - 1 }, 'invalid-share'],
+    [{ version: job.version | 1 }, 'invalid-non-rollable-version-bit'],
+  ];
+  for (const [change, code] of cases) {
+    const result = nextEvent(client, 'shareResult');
+    client.submitShare({ channelId, jobId: job.jobId, nonce: 7, ntime: job.minNtime, version: job.version, ...change });
+    const r = await result;
+    assert.ok(
+      r.kind === 'rejected' && r.errorCode === code,
+      `${code}: got ${r.kind === 'rejected' ? r.errorCode : r.kind}`,
+    );
+  }
+  // Rolled BIP320 bits are fine.
+  const rolled = job.version | 0x1fffe000;
+  const ok = nextEvent(client, 'shareResult');
+  client.submitShare({
+    channelId,
+    jobId: job.jobId,
+    nonce: findNonce(job, true, 0, rolled),
+    ntime: job.minNtime,
+    version: rolled,
+  });
+  assert.equal((await ok).kind, 'accepted');
+  client.close();
+});
+
+test('new active jobs on the same block: past jobs keep being accepted until the next block', async () => {
+  const { client, channelId } = await connected();
+  const first = client.activeJob(channelId)!;
+  const jobEvent = nextEvent(client, 'job', (j) => !j.future);
+  pool.newJobs();
+  const j = await jobEvent;
+  assert.ok(j.active);
+  assert.notDeepEqual(j.merkleRoot, first.merkleRoot, 'a fresh coinbase/merkle root');
+  assert.equal(j.active.prevHash.length, 32);
+  assert.deepEqual(j.active.prevHash, first.prevHash);
+  const result = nextEvent(client, 'shareResult');
+  client.submitShare({
+    channelId,
+    jobId: first.jobId,
+    nonce: findNonce(first, true),
+    ntime: first.minNtime,
+    version: first.version,
+  });
+  assert.equal((await result).kind, 'accepted');
+  client.close();
+});
+
+test('SetTarget applies to later jobs; shares of earlier jobs are judged by their own target', async () => {
+  const { client, channelId } = await connected();
+  const before = client.activeJob(channelId)!;
+  // Harder by 2^20: a share found under the old target almost surely misses the new one.
+  const harder = before.target >> 20n;
+  const targetEvent = nextEvent(client, 'target');
+  assert.ok(pool.setChannelTarget(channelId, harder));
+  const t = await targetEvent;
+  assert.equal(t.target, harder);
+  assert.equal(client.targetForJob(channelId, before.jobId), before.target, 'the running job keeps its target');
+  const nonce = findNonce(before, true);
+  const result = nextEvent(client, 'shareResult');
+  client.submitShare({ channelId, jobId: before.jobId, nonce, ntime: before.minNtime, version: before.version });
+  assert.equal((await result).kind, 'accepted', 'a share queued under the old target is not rejected');
+  const jobEvent = nextEvent(client, 'job', (j) => !j.future);
+  pool.newJobs();
+  const after = (await jobEvent).active!;
+  assert.equal(after.target, harder);
+  client.close();
+});
+
+test('UpdateChannel with a new hash rate makes the pool send SetTarget', async () => {
+  const { client, channelId } = await connected();
+  const old = client.channelInfos()[0].target;
+  const targetEvent = nextEvent(client, 'target');
+  client.updateNominalHashRate(channelId, 1e9);
+  const t = await targetEvent;
+  assert.ok(t.target < old / 100_000n, 'a million times the hash rate: a much harder target');
+  client.close();
+});
+
+test('batched acknowledgements: one SubmitShares.Success covers several sequence numbers', async () => {
+  const batched = await startTestPool({ sharesPerMinute: 60, shareBatchSize: 3 }, 7);
+  try {
+    const client = testClient(batched);
+    const prev = nextEvent(client, 'prevHash');
+    const { channelId } = await client.connect();
+    const job = (await prev).job!;
+    const results: number[] = [];
+    client.on('shareResult', (r) => {
+      if (r.kind === 'accepted') results.push(...r.shares.map((s) => s.sequenceNumber));
+    });
+    const done = nextEvent(client, 'shareResult', (r) => r.kind === 'accepted');
+    let nonce = 0;
+    const seqs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      nonce = findNonce(job, true, nonce) + 1;
+      seqs.push(
+        client.submitShare({
+          channelId,
+          jobId: job.jobId,
+          nonce: nonce - 1,
+          ntime: job.minNtime,
+          version: job.version,
+        }),
+      );
+    }
+    const r = await done;
+    assert.ok(r.kind === 'accepted' && r.newSubmitsAcceptedCount === 3 && r.lastSequenceNumber === seqs[2]);
+    assert.deepEqual(results, seqs);
+    assert.equal(client.shareStats().pending, 0);
+    client.close();
+  } finally {
+    await batched.close();
+  }
+});
+
+test('pool statistics count accepted and rejected shares by reason, per channel', async () => {
+  const fresh = await startTestPool({ sharesPerMinute: 60 }, 9);
+  try {
+    const client = testClient(fresh, { userIdentity: 'stats.worker' });
+    const prev = nextEvent(client, 'prevHash');
+    const { channelId } = await client.connect();
+    const job = (await prev).job!;
+    const answers = nextEvent(client, 'shareResult', (r) => r.kind === 'rejected');
+    client.submitShare({
+      channelId,
+      jobId: job.jobId,
+      nonce: findNonce(job, true),
+      ntime: job.minNtime,
+      version: job.version,
+    });
+    client.submitShare({
+      channelId,
+      jobId: job.jobId,
+      nonce: findNonce(job, false),
+      ntime: job.minNtime,
+      version: job.version,
+    });
+    await answers;
+    const s = fresh.stats();
+    assert.equal(s.shares.accepted, 1);
+    assert.deepEqual(s.shares.rejectedByCode, { 'difficulty-too-low': 1 });
+    assert.equal(s.channels.length, 1);
+    assert.equal(s.channels[0].userIdentity, 'stats.worker');
+    assert.equal(s.channels[0].accepted, 1);
+    assert.equal(s.connections.open, 1);
+    client.close();
+  } finally {
+    await fresh.close();
+  }
+});
+
+test('a pool that goes silent is detected: stalled, then disconnected with that reason', async () => {
+  const quiet = await startTestPool({}, 11);
+  try {
+    const clock = new ManualClock(Date.now());
+    const client = testClient(quiet, { clock, stallTimeoutMs: 60_000, checkIntervalMs: 20 });
+    await client.connect();
+    quiet.setSilent(true);
+    const stalled = nextEvent(client, 'stalled');
+    const gone = nextEvent(client, 'disconnected');
+    clock.advance(61_000);
+    const s = await stalled;
+    assert.ok(s.silentForMs >= 60_000);
+    const d = await gone;
+    assert.equal(d.code, 'stalled');
+    assert.equal(d.willReconnect, false);
+  } finally {
+    await quiet.close();
+  }
+});
+
+test('unanswered shares time out as timeout (not rejected); in-flight shares on a drop are lost', async () => {
+  const quiet = await startTestPool({}, 12);
+  try {
+    const clock = new ManualClock(Date.now());
+    const client = testClient(quiet, { clock, shareTimeoutMs: 30_000, stallTimeoutMs: 0, checkIntervalMs: 20 });
+    const prev = nextEvent(client, 'prevHash');
+    const { channelId } = await client.connect();
+    const job = (await prev).job!;
+    quiet.setSilent(true);
+    client.submitShare({ channelId, jobId: job.jobId, nonce: 1, ntime: job.minNtime, version: job.version });
+    const timeout = nextEvent(client, 'shareResult', (r) => r.kind === 'timeout');
+    clock.advance(31_000);
+    const t = await timeout;
+    assert.ok(t.kind === 'timeout' && t.shares.length === 1 && t.shares[0].outcome === 'timeout');
+    client.submitShare({ channelId, jobId: job.jobId, nonce: 2, ntime: job.minNtime, version: job.version });
+    const lost = nextEvent(client, 'shareResult', (r) => r.kind === 'lost');
+    quiet.dropConnections();
+    const l = await lost;
+    assert.ok(l.kind === 'lost' && l.shares.length === 1);
+    const stats = client.shareStats();
+    assert.equal(stats.timedOut, 1);
+    assert.equal(stats.lost, 1);
+    assert.equal(stats.rejected, 0);
+  } finally {
+    await quiet.close();
+  }
+});
+
+test('Reconnect from the pool: the client reconnects on its own and reopens its channel', async () => {
+  const client = testClient(pool);
+  await client.connect();
+  const dropped = nextEvent(client, 'disconnected');
+  const reopened = nextEvent(client, 'channelOpened');
+  const prev = nextEvent(client, 'prevHash', (p) => p.job !== null);
+  pool.requestReconnect();
+  const d = await dropped;
+  assert.equal(d.code, 'reconnect');
+  assert.equal(d.willReconnect, true);
+  const ch = await reopened;
+  await prev;
+  assert.ok(client.connected);
+  assert.equal(client.activeJob(ch.channelId)?.channelId, ch.channelId);
+  client.close();
+});
+
+test('submitShare when not connected or on an unknown channel throws a typed error', async () => {
+  const { client, channelId } = await connected();
+  assert.throws(
+    () => client.submitShare({ channelId: channelId + 1000, jobId: 1, nonce: 0, ntime: 0, version: 0 }),
+    (e: unknown) => (e as { code?: string }).code === 'unknown-channel',
+  );
+  client.close();
+  assert.throws(
+    () => client.submitShare({ channelId, jobId: 1, nonce: 0, ntime: 0, version: 0 }),
+    (e: unknown) => (e as { code?: string }).code === 'not-connected',
+  );
+});
