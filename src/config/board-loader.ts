@@ -1,0 +1,65 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BoardDefinition } from './board.js';
+import { BoardConfigError, validateBoard } from './board-validate.js';
+
+/**
+ * The shipped board files. This module compiles to <outDir>/src/config/, and boards/ sits at the package
+ * root beside the outDir, so the same relative hop works from dist/, dist-<room>/ and an installed package.
+ */
+export function boardsDir(): string {
+  const override = process.env.HASHAXE_BOARDS_DIR;
+  if (override) return resolve(override);
+  return fileURLToPath(new URL('../../../boards/', import.meta.url));
+}
+
+/** Names of the shipped boards (file names without .json), sorted. */
+export function listBoards(dir: string = boardsDir()): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+/**
+ * Loads and validates a board: a shipped board name (`bitaxe-ultra`) or a path to a JSON file (anything
+ * with a slash or ending in .json). Throws BoardConfigError naming the file and field on any problem.
+ */
+export function loadBoard(nameOrPath: string, dir: string = boardsDir()): BoardDefinition {
+  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
+  let file: string;
+  if (isPath) {
+    file = resolve(nameOrPath);
+  } else {
+    if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(nameOrPath)) {
+      throw new BoardConfigError(nameOrPath, '', `is not a board name; known boards: ${listBoards(dir).join(', ')}`);
+    }
+    file = join(dir, `${nameOrPath}.json`);
+    if (!existsSync(file)) {
+      throw new BoardConfigError(nameOrPath, '', `is not a known board; known boards: ${listBoards(dir).join(', ')}`);
+    }
+  }
+  const source = displayPath(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new BoardConfigError(source, '', `cannot be read (${code})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new BoardConfigError(source, '', `is not valid JSON: ${(err as Error).message}`);
+  }
+  return validateBoard(json, source, basename(file, '.json'));
+}
+
+/** `boards/bitaxe-ultra.json` for shipped files, the path as given (made relative to cwd) otherwise. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { expectedHashrateGhs } from '../../../src/config/board.js';
+import { boardsDir, listBoards, loadBoard } from '../../../src/config/board-loader.js';
+import { BoardConfigError, validateBoard } from '../../../src/config/board-validate.js';
+
+const REQUIRED = ['bitaxe-max', 'bitaxe-ultra', 'bitaxe-supra', 'bitaxe-gamma', 'bitaxe-hex', 'piaxe'];
+const tmp = mkdtempSync(join(tmpdir(), 'hashaxe-boards-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function ultraJson(): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(boardsDir(), 'bitaxe-ultra.json'), 'utf8'));
+}
+
+type JsonObject = Record<string, unknown>;
+
+/** Sets (or with `undefined`, deletes) the field at a dotted path of parsed JSON. */
+function put(obj: JsonObject, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let at = obj;
+  for (const k of keys.slice(0, -1)) at = at[k] as JsonObject;
+  const last = keys[keys.length - 1];
+  if (value === undefined) delete at[last];
+  else at[last] = value;
+}
+
+/** Writes a modified copy of bitaxe-ultra.json and loads it by path. */
+function loadModified(edit: (j: JsonObject) => void, file = 'bitaxe-ultra.json'): () => unknown {
+  const json = ultraJson();
+  edit(json);
+  const path = join(tmp, file);
+  writeFileSync(path, JSON.stringify(json));
+  return () => loadBoard(path);
+}
+
+test('every required board ships and validates, with the chip and count the issue names', () => {
+  const names = listBoards();
+  for (const n of REQUIRED) assert.ok(names.includes(n), `boards/${n}.json missing`);
+  const expect: Record<string, [string, number]> = {
+    'bitaxe-max': ['BM1397', 1],
+    'bitaxe-ultra': ['BM1366', 1],
+    'bitaxe-supra': ['BM1368', 1],
+    'bitaxe-gamma': ['BM1370', 1],
+    'bitaxe-hex': ['BM1366', 6],
+    piaxe: ['BM1366', 1],
+  };
+  for (const n of names) {
+    const b = loadBoard(n);
+    assert.equal(b.name, n);
+    assert.ok(b.notes.length > 0, `${n} explains its sources`);
+    if (expect[n]) assert.deepEqual([b.asic.model, b.asic.count], expect[n]);
+    assert.ok(b.defaults.voltageMv >= b.limits.voltageMv.min && b.defaults.voltageMv <= b.limits.voltageMv.max);
+    assert.equal(b.i2c.bus, 1, 'Pi boards use I2C bus 1');
+  }
+});
+
+test('board values follow ESP-Miner device_config.h (defaults, addresses, limits)', () => {
+  const ultra = loadBoard('bitaxe-ultra');
+  assert.equal(ultra.defaults.frequencyMhz, 485);
+  assert.equal(ultra.defaults.voltageMv, 1200);
+  assert.deepEqual(ultra.peripherals.fan, { part: 'EMC2101', address: 0x4c });
+  assert.deepEqual(ultra.peripherals.regulator, { part: 'DS4432U', address: 0x48 });
+  assert.deepEqual(ultra.peripherals.powerMonitor, { part: 'INA260', address: 0x40 });
+  assert.equal(ultra.limits.asicTempC.max, 75);
+  assert.equal(ultra.gpio.powerEnable?.activeLow, true, 'Bitaxe ASIC enable is active low');
+  const gamma = loadBoard('bitaxe-gamma');
+  assert.equal(gamma.peripherals.regulator.part, 'TPS546');
+  const t = gamma.peripherals.asicTemp[0];
+  assert.ok(
+    t.part === 'EMC2101' && t.idealityFactor === 0x24 && t.betaCompensation === 0x00 && t.channel === 'external',
+  );
+  const hex = loadBoard('bitaxe-hex');
+  assert.ok(hex.peripherals.regulator.part === 'TPS546' && hex.peripherals.regulator.voltageDomains === 3);
+  assert.deepEqual(
+    hex.peripherals.asicTemp.map((s) => s.address),
+    [0x4a, 0x4b],
+  );
+  assert.equal(loadBoard('bitaxe-max').uart.fastBaud, 3_125_000);
+  const piaxe = loadBoard('piaxe');
+  assert.deepEqual(piaxe.peripherals.regulator, { part: 'fixed', voltageMv: 1200 });
+  assert.equal(piaxe.limits.voltageMv.min, 1200);
+  assert.equal(piaxe.limits.voltageMv.max, 1200);
+  // AxeOS expectedHashrate = f × small cores × chips / 1000 (bm13xx.md §10: 433.6 GH/s for BM1366 at 485 MHz).
+  assert.equal(Math.round(expectedHashrateGhs(ultra, 485) * 10) / 10, 433.6);
+  assert.equal(Math.round(expectedHashrateGhs(gamma, 525) * 10) / 10, 1071);
+});
+
+test('the error names the file, the field and the allowed range', () => {
+  const load = loadModified((j) => put(j, 'limits.voltageMv.max', 9000));
+  assert.throws(load, (err: unknown) => {
+    assert.ok(err instanceof BoardConfigError);
+    assert.equal(err.field, 'limits.voltageMv.max');
+    assert.match(err.message, /bitaxe-ultra\.json: limits\.voltageMv\.max must be ≤ 1500, got 9000$/);
+    return true;
+  });
+});
+
+const bad: Array<[string, (j: JsonObject) => void, RegExp]> = [
+  [
+    'unsupported fan part',
+    (j) => put(j, 'peripherals.fan', { part: 'EMC2103', address: '0x2E' }),
+    /peripherals\.fan\.part EMC2103 is not supported yet as a fan controller \(supported: EMC2101, EMC2302, pwm-sysfs\)/,
+  ],
+  [
+    'unsupported regulator',
+    (j) => put(j, 'peripherals.regulator', { part: 'TPS53647', address: '0x71' }),
+    /peripherals\.regulator\.part TPS53647 is not supported yet/,
+  ],
+  [
+    'unknown chip',
+    (j) => put(j, 'asic.model', 'BM1362'),
+    /asic\.model must be one of the supported chips BM1397, BM1366, BM1368, BM1370, got "BM1362"/,
+  ],
+  [
+    'default voltage above the limit',
+    (j) => put(j, 'defaults.voltageMv', 1350),
+    /defaults\.voltageMv must be ≤ 1300, got 1350/,
+  ],
+  [
+    'frequency min above max',
+    (j) => put(j, 'limits.frequencyMhz.min', 600),
+    /limits\.frequencyMhz\.min must be ≤ limits\.frequencyMhz\.max \(575\)/,
+  ],
+  [
+    'overheat limit too high',
+    (j) => put(j, 'limits.asicTempC.max', 120),
+    /limits\.asicTempC\.max must be ≤ 90, got 120/,
+  ],
+  [
+    'bad I2C address',
+    (j) => put(j, 'peripherals.regulator.address', '0x99'),
+    /peripherals\.regulator\.address must be a 7-bit I2C address 0x03\.\.0x77, got "0x99"/,
+  ],
+  [
+    'address clash',
+    (j) => put(j, 'peripherals.powerMonitor.address', '0x48'),
+    /peripherals\.powerMonitor\.address 0x48 is already used by DS4432U/,
+  ],
+  ['unknown field', (j) => put(j, 'limits.voltageMV', { max: 1 }), /limits\.voltageMV is not a known field/],
+  ['missing field', (j) => put(j, 'uart.fastBaud', undefined), /uart\.fastBaud is required/],
+  ['reset line out of range', (j) => put(j, 'gpio.reset.line', 99), /gpio\.reset\.line must be ≤ 53, got 99/],
+  [
+    'same line twice',
+    (j) => put(j, 'gpio.powerEnable.line', 22),
+    /gpio\.powerEnable\.line must differ from gpio\.reset\.line \(22\)/,
+  ],
+  [
+    'fan target above the overheat margin',
+    (j) => put(j, 'defaults.fanTargetC', 72),
+    /defaults\.fanTargetC must be ≤ 66, got 72/,
+  ],
+  ['uart not a device', (j) => put(j, 'uart.device', 'COM3'), /uart\.device must be a \/dev path, got "COM3"/],
+  ['name mismatch', (j) => put(j, 'name', 'bitaxe-other'), /name must match the file name "bitaxe-ultra"/],
+];
+for (const [what, edit, message] of bad) {
+  test(`a board file with ${what} is refused with a field-named error`, () => {
+    assert.throws(loadModified(edit), (err: unknown) => err instanceof BoardConfigError && message.test(err.message));
+  });
+}
+
+test('TPS546 boards: voltage limits must fit the regulator profile, per voltage domain', () => {
+  const gamma = JSON.parse(readFileSync(join(boardsDir(), 'bitaxe-gamma.json'), 'utf8'));
+  gamma.limits.voltageMv.min = 900;
+  assert.throws(
+    () => validateBoard(gamma, 'gamma.json'),
+    /gamma\.json: limits\.voltageMv\.min must be ≥ 1000 \(the TPS546 5v-single range\), got 900/,
+  );
+});
+
+test('a fixed regulator requires voltage limits equal to its voltage', () => {
+  const piaxe = JSON.parse(readFileSync(join(boardsDir(), 'piaxe.json'), 'utf8'));
+  piaxe.limits.voltageMv.max = 1250;
+  assert.throws(() => validateBoard(piaxe, 'piaxe.json'), /limits\.voltageMv must be exactly 1200/);
+});
+
+test('loadBoard by name, by path, and the errors for unknown names and broken files', () => {
+  assert.equal(loadBoard('bitaxe-gamma').name, 'bitaxe-gamma');
+  assert.equal(loadBoard(join(boardsDir(), 'bitaxe-gamma.json')).name, 'bitaxe-gamma');
+  assert.throws(() => loadBoard('bitaxe-mega'), /bitaxe-mega: is not a known board; known boards: .*bitaxe-ultra/);
+  assert.throws(() => loadBoard('../etc/passwd'), BoardConfigError);
+  const broken = join(tmp, 'broken.json');
+  writeFileSync(broken, '{"name": ');
+  assert.throws(() => loadBoard(broken), /broken\.json: is not valid JSON/);
+  assert.throws(() => loadBoard(join(tmp, 'absent.json')), /absent\.json: cannot be read \(ENOENT\)/);
+  assert.throws(() => validateBoard([], 'x.json'), /x\.json: must be an object, got an array/);
+});
+
+test('a user copy under another name loads when its name field matches', () => {
+  const load = loadModified((j) => {
+    put(j, 'name', 'my-ultra');
+    put(j, 'gpio.reset.line', 5);
+  }, 'my-ultra.json');
+  const b = load() as { name: string; gpio: { reset: { line: number } } };
+  assert.equal(b.name, 'my-ultra');
+  assert.equal(b.gpio.reset.line, 5);
+});
