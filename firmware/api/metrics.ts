@@ -1,0 +1,134 @@
+import type { BoardTelemetry } from '../board/board-control.js';
+import type { MiningStatus } from './mining-status.js';
+
+/** Prometheus text exposition format 0.0.4. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+type Labels = Record<string, string>;
+
+/** Label values escape backslash, double quote and newline (the format's only escapes). */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Number.POSITIVE_INFINITY) return '+Inf';
+  if (v === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(v);
+}
+
+class Exposition {
+  private readonly lines: string[] = [];
+
+  family(name: string, type: 'gauge' | 'counter', help: string, samples: Array<[Labels, number | null]>): void {
+    const present = samples.filter((s): s is [Labels, number] => s[1] !== null);
+    if (present.length === 0) return;
+    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of present) {
+      const l = Object.entries(labels);
+      const text = l.length === 0 ? '' : `{${l.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(',')}}`;
+      this.lines.push(`${name}${text} ${formatValue(value)}`);
+    }
+  }
+
+  toString(): string {
+    return `${this.lines.join('\n')}\n`;
+  }
+}
+
+/**
+ * `GET /metrics`: hash rate, shares by result and reject reason, temperatures, fan, power, voltages,
+ * frequency, hardware errors per chip and the board's fault states. Readings that are unknown are left
+ * out rather than reported as 0.
+ */
+export function renderMetrics(
+  t: BoardTelemetry,
+  m: MiningStatus,
+  sensorLabels: readonly string[],
+  version: string,
+): string {
+  const e = new Exposition();
+  e.family('hashaxe_info', 'gauge', 'Board and software identity (always 1).', [
+    [{ board: t.board, asic: t.asicModel, version }, 1],
+  ]);
+  e.family('hashaxe_hashrate_ghs', 'gauge', 'Hash rate from verified chip results, GH/s.', [
+    [{ window: '1m' }, m.hashrateGhs.m1],
+    [{ window: '10m' }, m.hashrateGhs.m10],
+    [{ window: '1h' }, m.hashrateGhs.h1],
+    [{ window: 'avg' }, m.hashrateGhs.avg],
+  ]);
+  e.family(
+    'hashaxe_expected_hashrate_ghs',
+    'gauge',
+    'Hash rate the chips should give at the applied frequency, GH/s.',
+    [[{}, t.expectedHashrateGhs]],
+  );
+  e.family('hashaxe_shares_total', 'counter', 'Shares answered by the pool, by result.', [
+    [{ result: 'accepted' }, m.sharesAccepted],
+    [{ result: 'rejected' }, m.sharesRejected],
+  ]);
+  e.family(
+    'hashaxe_shares_rejected_total',
+    'counter',
+    "Rejected shares by the pool's reason.",
+    Object.entries(m.rejectReasons).map(([reason, n]) => [{ reason }, n]),
+  );
+  e.family('hashaxe_best_difficulty', 'gauge', 'Best share difficulty since start.', [[{}, m.bestDifficulty]]);
+  e.family(
+    'hashaxe_chip_nonces_total',
+    'counter',
+    'Nonces verified, per chip.',
+    m.chips.map((c, i) => [{ chip: String(i) }, c.nonces]),
+  );
+  e.family(
+    'hashaxe_hardware_errors_total',
+    'counter',
+    'Nonces that did not hash to the ticket difficulty (hardware errors), per chip.',
+    m.chips.map((c, i) => [{ chip: String(i) }, c.hwErrors]),
+  );
+  e.family(
+    'hashaxe_asic_temperature_celsius',
+    'gauge',
+    'ASIC temperature per sensor, board offset applied.',
+    t.asicTempsC.map((v, i) => [{ sensor: String(i), part: sensorLabels[i] ?? '' }, v]),
+  );
+  e.family('hashaxe_vr_temperature_celsius', 'gauge', 'Core voltage regulator temperature.', [[{}, t.vrTempC]]);
+  e.family('hashaxe_fan_speed_percent', 'gauge', 'Fan drive commanded, percent.', [[{}, t.fanPercent]]);
+  e.family(
+    'hashaxe_fan_rpm',
+    'gauge',
+    'Fan speed from the tachometer.',
+    t.fanRpm.map((r, i) => [{ fan: String(i) }, r]),
+  );
+  e.family('hashaxe_power_watts', 'gauge', 'Board power.', [[{}, t.powerW]]);
+  e.family('hashaxe_input_voltage_volts', 'gauge', 'Input supply voltage.', [
+    [{}, t.inputVoltageMv === null ? null : t.inputVoltageMv / 1000],
+  ]);
+  e.family('hashaxe_input_current_amps', 'gauge', 'Input (INA260) or regulator output (TPS546) current.', [
+    [{}, t.currentMa === null ? null : t.currentMa / 1000],
+  ]);
+  e.family('hashaxe_core_voltage_volts', 'gauge', 'Core voltage per chip: set, and actual (measured or inferred).', [
+    [{ kind: 'set' }, t.voltageSetMv / 1000],
+    [{ kind: 'actual' }, t.voltageActualMv === null ? null : t.voltageActualMv / 1000],
+  ]);
+  e.family('hashaxe_frequency_mhz', 'gauge', 'ASIC frequency: set, and applied by the PLL.', [
+    [{ kind: 'set' }, t.frequencySetMhz],
+    [{ kind: 'actual' }, t.frequencyActualMhz],
+  ]);
+  e.family('hashaxe_asic_power_on', 'gauge', '1 while the chips are powered and out of reset.', [
+    [{}, t.asicRunning ? 1 : 0],
+  ]);
+  e.family('hashaxe_overheat', 'gauge', '1 while an overheat cut is latched.', [[{}, t.overheat === null ? 0 : 1]]);
+  e.family('hashaxe_sensor_fault', 'gauge', '1 while a temperature sensor is failing.', [
+    [{}, t.sensorFault === null ? 0 : 1],
+  ]);
+  e.family('hashaxe_hardware_fault', 'gauge', '1 while a hardware-fault cut is latched.', [
+    [{}, t.hardwareFault === null ? 0 : 1],
+  ]);
+  e.family('hashaxe_power_fault', 'gauge', '1 while the regulator reports a fault.', [
+    [{}, t.powerFault === null ? 0 : 1],
+  ]);
+  e.family('hashaxe_uptime_seconds', 'gauge', 'Seconds since the daemon started.', [[{}, m.uptimeSeconds]]);
+  return e.toString();
+}

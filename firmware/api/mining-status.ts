@@ -1,0 +1,45 @@
+/**
+ * The mining half of the API's data, implemented by the daemon (mining issue). Field names follow
+ * src/mining/stats.ts's MiningStatsSnapshot where they overlap, so the daemon can spread a snapshot into it
+ * and add the pool.
+ */
+export interface MiningStatus {
+  /** Hash rate from verified chip results (GH/s): since start and over 1 min / 10 min / 1 h. */
+  hashrateGhs: { avg: number; m1: number; m10: number; h1: number };
+  sharesAccepted: number;
+  sharesRejected: number;
+  /** Reject counts by the pool's reason string. */
+  rejectReasons: Record<string, number>;
+  /** Best share difficulty since the daemon started. */
+  bestDifficulty: number;
+  /** Current pool (channel) difficulty, when known. */
+  poolDifficulty?: number;
+  uptimeSeconds: number;
+  hwErrors: number;
+  /** Per chip: verified nonces, hardware errors (nonces that did not hash to the ticket), hash rate. */
+  chips: Array<{ nonces: number; hwErrors: number; hashrateGhs?: number }>;
+  pool: { url: string; port: number; user: string; protocol: 'SV2' | 'SV1' } | null;
+  miningPaused?: boolean;
+}
+
+export interface MiningStatusProvider {
+  miningStatus(): MiningStatus;
+}
+
+/** What the API reports before the mining engine is attached: nothing mined, no pool. */
+export function idleMiningStatus(startedAtMs: number, now: () => number = Date.now): MiningStatusProvider {
+  return {
+    miningStatus: () => ({
+      hashrateGhs: { avg: 0, m1: 0, m10: 0, h1: 0 },
+      sharesAccepted: 0,
+      sharesRejected: 0,
+      rejectReasons: {},
+      bestDifficulty: 0,
+      uptimeSeconds: Math.floor((now() - startedAtMs) / 1000),
+      hwErrors: 0,
+      chips: [],
+      pool: null,
+      miningPaused: true,
+    }),
+  };
+}

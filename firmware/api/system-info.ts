@@ -1,0 +1,124 @@
+import { ASIC_SMALL_CORES, type BoardDefinition } from '../../src/config/board.js';
+import type { BoardTelemetry } from '../board/board-control.js';
+import type { MiningStatus } from './mining-status.js';
+
+/** Identity the API reports (AxeOS `version`, `hostname`). */
+export interface ApiIdentity {
+  version: string;
+  hostname: string;
+}
+
+const round = (x: number, digits = 2): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+/**
+ * The AxeOS `GET /api/system/info` object, with the field names and units Bitaxe tools read (pyasic, Home
+ * Assistant, swarm pages; ESP-Miner main/http_server/system_api_json.c): power W, voltage (input) mV,
+ * current mA, temp/temp2/vrTemp °C, coreVoltage/coreVoltageActual mV, frequency MHz, fanspeed %, fanrpm,
+ * hashRate GH/s. Unknown readings use AxeOS's conventions (temp −1 when unreadable, vrTemp 0 without a
+ * regulator sensor, 0 for unmeasured power). hashaxe's own details sit under `hashaxe`.
+ */
+export function buildSystemInfo(
+  board: BoardDefinition,
+  t: BoardTelemetry,
+  m: MiningStatus,
+  id: ApiIdentity,
+): Record<string, unknown> {
+  const nonces = m.chips.reduce((a, c) => a + c.nonces, 0);
+  const errorPercentage = nonces + m.hwErrors > 0 ? (m.hwErrors / (nonces + m.hwErrors)) * 100 : 0;
+  const reasons = Object.entries(m.rejectReasons)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
+    .map(([message, count]) => ({ message, count }));
+  const info: Record<string, unknown> = {
+    power: round(t.powerW ?? 0),
+    voltage: round(t.inputVoltageMv ?? 0),
+    current: round(t.currentMa ?? 0),
+    temp: t.asicTempsC[0] === null || t.asicTempsC[0] === undefined ? -1 : round(t.asicTempsC[0], 3),
+    temp2: t.asicTempsC.length > 1 ? (t.asicTempsC[1] === null ? -1 : round(t.asicTempsC[1], 3)) : -1,
+    vrTemp: round(t.vrTempC ?? 0, 3),
+    coreVoltage: t.voltageSetMv,
+    coreVoltageActual: Math.round(t.voltageActualMv ?? 0),
+    frequency: t.frequencySetMhz,
+    actualFrequency: t.frequencyActualMhz ?? 0,
+    expectedHashrate: round(t.expectedHashrateGhs),
+    fanspeed: round(t.fanPercent, 1),
+    fanrpm: t.fanRpm[0] ?? 0,
+    fan2rpm: t.fanRpm[1] ?? 0,
+    autofanspeed: t.settings.fanMode === 'auto' ? 1 : 0,
+    manualFanSpeed: t.settings.fanPercent,
+    minFanSpeed: t.settings.minFanPercent,
+    temptarget: t.settings.fanTargetC,
+    overheat_mode: t.overheat === null ? 0 : 1,
+    hashRate: round(m.hashrateGhs.m1),
+    hashRate_1m: round(m.hashrateGhs.m1),
+    hashRate_10m: round(m.hashrateGhs.m10),
+    hashRate_1h: round(m.hashrateGhs.h1),
+    errorPercentage: round(errorPercentage, 3),
+    sharesAccepted: m.sharesAccepted,
+    sharesRejected: m.sharesRejected,
+    sharesRejectedReasons: reasons,
+    bestDiff: m.bestDifficulty,
+    bestSessionDiff: m.bestDifficulty,
+    poolDifficulty: m.poolDifficulty ?? 0,
+    uptimeSeconds: m.uptimeSeconds,
+    miningPaused: m.miningPaused ?? !t.asicRunning,
+    ASICModel: board.asic.model,
+    asicCount: board.asic.count,
+    smallCoreCount: ASIC_SMALL_CORES[board.asic.model],
+    deviceModel: board.family,
+    boardVersion: board.boardVersion,
+    maxPower: board.power.maxW,
+    nominalVoltage: board.power.nominalInputV,
+    hostname: id.hostname,
+    version: id.version,
+    axeOSVersion: `hashaxe-${id.version}`,
+    stratumURL: m.pool?.url ?? '',
+    stratumPort: m.pool?.port ?? 0,
+    stratumUser: m.pool?.user ?? '',
+    stratumProtocol: m.pool?.protocol ?? '',
+    hashrateMonitor: {
+      asics: Array.from({ length: board.asic.count }, (_, i) => ({
+        total: round(m.chips[i]?.hashrateGhs ?? 0),
+        errorCount: m.chips[i]?.hwErrors ?? 0,
+        domains: [],
+      })),
+    },
+    hashaxe: {
+      board: board.name,
+      power: t.power,
+      asicRunning: t.asicRunning,
+      fanReason: t.fanReason,
+      fanMode: t.settings.fanMode,
+      asicTempsC: t.asicTempsC,
+      voltageMeasured: t.voltageMeasured,
+      overheat: t.overheat,
+      sensorFault: t.sensorFault,
+      hardwareFault: t.hardwareFault,
+      warnings: t.warnings,
+      limits: board.limits,
+    },
+  };
+  // AxeOS adds these only when set; tools test for their presence.
+  if (t.powerFault !== null) info.power_fault = t.powerFault;
+  const hw = t.hardwareFault?.reason ?? t.sensorFault?.reason ?? null;
+  if (hw !== null) info.hardware_fault = hw;
+  return info;
+}
+
+/** AxeOS `GET /api/system/asic`: the chip and the settings the UI offers, plus hashaxe's limits. */
+export function buildAsicInfo(board: BoardDefinition): Record<string, unknown> {
+  return {
+    ASICModel: board.asic.model,
+    deviceModel: board.family,
+    asicCount: board.asic.count,
+    hashDomains: board.asic.model === 'BM1397' ? 1 : 4,
+    defaultFrequency: board.defaults.frequencyMhz,
+    frequencyOptions: board.options.frequencyMhz,
+    defaultVoltage: board.defaults.voltageMv,
+    voltageOptions: board.options.voltageMv,
+    limits: board.limits,
+  };
+}
