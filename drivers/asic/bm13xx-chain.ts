@@ -1,4 +1,5 @@
 import { sha256Midstate } from '../../src/bitcoin/index.js';
+import type { MiningChain } from '../../src/mining/mining-chain.js';
 import type { ChipResult, Work } from '../../src/mining/work.js';
 import type { Transport } from '../transport/transport.js';
 import { encodeFullHeaderJob, FULL_JOB_BYTES } from './bm1366-job.js';
@@ -129,7 +130,10 @@ const DEFAULT_SLEEP = (ms: number): Promise<void> => new Promise((r) => setTimeo
  * Jobs and results are synchronous: `sendWork` encodes into a reused buffer and queues the write; results reach
  * `onResult` listeners on the same turn their bytes arrive.
  */
-export class Bm13xxChain {
+/** BM1397: midstates per job when the work may roll versions (the chip's four midstate slots). */
+const MIDSTATES_WHEN_ROLLING = 4;
+
+export class Bm13xxChain implements MiningChain {
   readonly model: ChipModel;
   private readonly transport: Transport;
   private readonly framer: ResponseFramer;
@@ -214,6 +218,21 @@ export class Bm13xxChain {
 
   get versionMask(): number {
     return this.mask;
+  }
+
+  /** Header version bits this chain can roll at all (bits 28..13). */
+  get rollableVersionBits(): number {
+    return ROLLABLE_VERSION_BITS;
+  }
+
+  /** BM1366 family: the chips roll every granted bit themselves; BM1397: the host picks the versions. */
+  get chipRollsVersions(): boolean {
+    return this.model.rollsVersions;
+  }
+
+  /** Versions one job covers, counted from its base version inside its mask (BM1397: one per midstate). */
+  get versionsPerWork(): number {
+    return this.model.rollsVersions ? 1 : MIDSTATES_WHEN_ROLLING;
   }
 
   get baudRate(): number {
@@ -503,7 +522,7 @@ export class Bm13xxChain {
       this.transport.write(this.jobBuffer);
       return id;
     }
-    const count = rollMask === 0 ? 1 : 4;
+    const count = rollMask === 0 ? 1 : MIDSTATES_WHEN_ROLLING;
     const h = this.headerScratch;
     h.set(work.prevHash, 4);
     h.set(work.merkleRoot, 36);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   type CliIo,
   type Command,
@@ -10,13 +9,7 @@ import {
   WorkError,
 } from './command.js';
 import { COMMANDS } from './commands.js';
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
+import { packageVersion } from './version.js';
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length));

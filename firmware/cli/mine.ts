@@ -1,12 +1,231 @@
-import type { CliIo, Command } from './command.js';
-import { EXIT_OK } from './command.js';
+import { loadBoard } from '../../src/config/board-loader.js';
+import { BoardConfigError } from '../../src/config/board-validate.js';
+import { ConfigFieldError } from '../../src/config/json-reader.js';
+import {
+  checkSettingsForBoard,
+  DEFAULT_MINER_CONFIG,
+  isSv2Url,
+  loadMinerConfig,
+  type MinerConfig,
+  parsePortSpec,
+  parseScale,
+} from '../../src/config/miner-config.js';
+import { parseAuthorityKey } from '../../src/sv2/noise/authority-key.js';
+import type { BoardLog } from '../board/board-control.js';
+import { Miner, MinerStartError, type PeripheralsMode } from '../daemon/miner.js';
+import { StatusReporter } from '../daemon/status-line.js';
+import { parseCommandArgs, parseIntInRange, parseNumberInRange } from './args.js';
+import { type CliIo, type Command, EXIT_OK, oneLine, printJson, UsageError, WorkError } from './command.js';
+import { packageVersion } from './version.js';
+
+const usage = `Usage: hashaxe mine [--board NAME|FILE] [--port PATH|tcp://HOST:PORT|emulated]
+                    [--pool sv2+tcp://HOST:PORT[/AUTHORITY_KEY]|local] [--authority KEY] [--user NAME]
+                    [--config FILE] [--duration SECONDS] [--json]
+                    [--peripherals auto|hardware|emulated|none] [--difficulty-scale S]
+                    [--frequency MHz] [--voltage mV] [--api-port PORT | --no-api]
+
+Runs the miner: powers the board, brings up its ASIC chain, takes work from a Stratum V2 pool over Noise,
+checks every nonce the chips return with SHA-256d and submits the shares. With no options it runs the
+embedded default: an emulated Bitaxe Ultra (bitaxe-ultra, 1× BM1366, hashing for real on the CPU behind a
+pseudo-terminal) mining on a local SV2 pool started in the same process.
+
+Real hardware: --board NAME (boards/*.json or a file) and --port /dev/ttyAMA0 (the board's UART; the I2C
+and GPIO parts are opened from the board file), --pool sv2+tcp://HOST:PORT/AUTHORITY_KEY and --user WORKER.
+A config file (--config) holds the same and more (several pools for failover, settings, API token).
+
+  --board NAME|FILE       board definition (default bitaxe-ultra)
+  --port P                emulated (default) | a serial device or pty | tcp://HOST:PORT (ser2net)
+  --pool URL|local        SV2 pool (repeatable: failover order); local = the embedded pool (default)
+  --authority KEY         pool authority public key (base58check), if not in the URL
+  --user NAME             worker name for the pool (default hashaxe)
+  --peripherals MODE      fan/sensors/regulator/reset: auto (emulated with --port emulated, hardware for
+                          /dev/tty* and /dev/serial*, none otherwise), hardware, emulated or none
+  --difficulty-scale S    chips behind --port report at ticket × S (an external \`hashaxe emulate\` prints it)
+  --frequency MHz, --voltage mV   start settings, within the board's limits
+  --api-port PORT         HTTP API port on 127.0.0.1 (default 4028; 0 picks one); --no-api: none
+  --duration SECONDS      stop after this long (graceful shutdown) and print a summary
+  --json                  no live status; with --duration one JSON summary line at the end
+Stops gracefully on SIGINT/SIGTERM: work stopped, channel closed, chips powered down and held in reset.`;
+
+interface MineFlags {
+  config?: string;
+  board?: string;
+  port?: string;
+  pool?: string[];
+  authority?: string;
+  user?: string;
+  peripherals?: string;
+  'difficulty-scale'?: string;
+  frequency?: string;
+  voltage?: string;
+  'api-port'?: string;
+  'no-api'?: boolean;
+  duration?: string;
+  json?: boolean;
+}
+
+/** The config file (if any) with the flags applied on top; every value checked, errors name the flag or field. */
+export function resolveMinerConfig(flags: MineFlags): MinerConfig {
+  const config = flags.config !== undefined ? loadMinerConfig(flags.config) : structuredClone(DEFAULT_MINER_CONFIG);
+  if (flags.board !== undefined) config.board = flags.board;
+  if (flags.port !== undefined) {
+    const port = parsePortSpec(flags.port);
+    if (typeof port === 'string') throw new UsageError(`--port ${port}, got ${JSON.stringify(flags.port)}`);
+    config.port = port;
+  }
+  if (flags.user !== undefined) {
+    if (!/^[\x21-\x7e]{1,255}$/.test(flags.user))
+      throw new UsageError('--user must be 1 to 255 printable ASCII characters');
+    config.user = flags.user;
+  }
+  if (flags.pool !== undefined) {
+    if (flags.pool.length === 1 && flags.pool[0] === 'local') {
+      config.pools = [];
+    } else {
+      config.pools = flags.pool.map((url) => {
+        if (!isSv2Url(url)) {
+          throw new UsageError(
+            `--pool must be sv2+tcp://HOST:PORT[/AUTHORITY_KEY] or local, got ${JSON.stringify(url)}`,
+          );
+        }
+        return { url, user: null, authorityKey: null };
+      });
+    }
+  }
+  if (flags.authority !== undefined) {
+    try {
+      parseAuthorityKey(flags.authority);
+    } catch (err) {
+      throw new UsageError(`--authority: ${(err as Error).message}`);
+    }
+    if (config.pools.length === 0) throw new UsageError('--authority needs a --pool (the local pool has its own key)');
+    config.pools = config.pools.map((p) => ({ ...p, authorityKey: flags.authority ?? null }));
+  }
+  if (flags['difficulty-scale'] !== undefined) {
+    const scale = parseScale(flags['difficulty-scale']);
+    if (scale === null) {
+      throw new UsageError(
+        `--difficulty-scale must be in (0, 1], e.g. 2^-21, got ${JSON.stringify(flags['difficulty-scale'])}`,
+      );
+    }
+    if (config.port.kind === 'emulated') config.emulator.difficultyScale = scale;
+    else config.difficultyScale = scale;
+  }
+  if (flags.frequency !== undefined)
+    config.settings.frequencyMhz = parseNumberInRange('--frequency', flags.frequency, 1, 2000);
+  if (flags.voltage !== undefined) config.settings.voltageMv = parseIntInRange('--voltage', flags.voltage, 1, 20000);
+  if (flags['no-api']) config.api.enabled = false;
+  if (flags['api-port'] !== undefined) config.api.port = parseIntInRange('--api-port', flags['api-port'], 0, 65535);
+  return config;
+}
+
+export function peripheralsFor(config: MinerConfig, flag: string | undefined): PeripheralsMode {
+  const mode = flag ?? 'auto';
+  if (mode !== 'auto' && mode !== 'hardware' && mode !== 'emulated' && mode !== 'none') {
+    throw new UsageError(`--peripherals must be auto, hardware, emulated or none, got ${JSON.stringify(mode)}`);
+  }
+  if (config.port.kind === 'emulated') {
+    if (mode === 'hardware' || mode === 'none') {
+      throw new UsageError(
+        `--peripherals ${mode} needs a real --port; the emulated chain comes with an emulated board`,
+      );
+    }
+    return 'emulated';
+  }
+  if (mode !== 'auto') return mode;
+  if (config.port.kind === 'serial' && /^\/dev\/(tty(AMA|S|USB|ACM)|serial)/.test(config.port.path)) return 'hardware';
+  return 'none';
+}
+
+function makeLog(io: CliIo, status: { clear(): void } | null): BoardLog {
+  const write = (prefix: string, m: string): void => {
+    status?.clear();
+    io.stderr(`hashaxe: ${prefix}${oneLine(m)}\n`);
+  };
+  return {
+    info: (m) => write('', m),
+    warn: (m) => write('warning: ', m),
+    error: (m) => write('error: ', m),
+  };
+}
 
 export const mine: Command = {
   path: ['mine'],
-  summary: 'run the miner (the mining engine lands with the mining issue)',
-  usage: 'Usage: hashaxe mine',
-  async run(_args: string[], io: CliIo): Promise<number> {
-    io.stdout('hashaxe: no mining yet — the mining engine is not part of this build.\n');
+  summary: 'run the miner (default: emulated Bitaxe Ultra on a local SV2 pool)',
+  usage,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseCommandArgs(
+      args,
+      {
+        config: { type: 'string' },
+        board: { type: 'string' },
+        port: { type: 'string' },
+        pool: { type: 'string', multiple: true },
+        authority: { type: 'string' },
+        user: { type: 'string' },
+        peripherals: { type: 'string' },
+        'difficulty-scale': { type: 'string' },
+        frequency: { type: 'string' },
+        voltage: { type: 'string' },
+        'api-port': { type: 'string' },
+        'no-api': { type: 'boolean' },
+        duration: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      false,
+    );
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    const flags = values as MineFlags;
+    const durationSec =
+      flags.duration === undefined ? null : parseNumberInRange('--duration', flags.duration, 1, 365 * 86400);
+    let config: MinerConfig;
+    let peripherals: PeripheralsMode;
+    let board: ReturnType<typeof loadBoard>;
+    try {
+      config = resolveMinerConfig(flags);
+      peripherals = peripheralsFor(config, flags.peripherals);
+      board = loadBoard(config.board);
+      checkSettingsForBoard(config.settings, board.limits, board.name, flags.config ?? 'settings');
+    } catch (err) {
+      if (err instanceof ConfigFieldError || err instanceof BoardConfigError) throw new UsageError(err.message);
+      throw err;
+    }
+
+    const json = flags.json === true;
+    const reporter = json ? null : new StatusReporter(io, config.statusIntervalSec);
+    const log = makeLog(io, reporter);
+    if (config.port.kind === 'emulated' && config.pools.length === 0) {
+      log.info(
+        'embedded default: an emulated board mining on a local pool (no hardware, nothing is paid). ' +
+          'Real board: --board NAME --port /dev/ttyAMA0; real pool: --pool sv2+tcp://HOST:PORT/AUTHORITY_KEY --user WORKER',
+      );
+    }
+    let miner: Miner;
+    try {
+      miner = await Miner.start({ config, board, peripherals, version: packageVersion(), log });
+    } catch (err) {
+      if (err instanceof MinerStartError) throw new WorkError(err.message);
+      throw err;
+    }
+    reporter?.start(miner);
+    const stopReason = await new Promise<string>((resolve) => {
+      if (io.signal.aborted) resolve('signal');
+      io.signal.addEventListener('abort', () => resolve('signal'), { once: true });
+      if (durationSec !== null) setTimeout(() => resolve('duration'), durationSec * 1000).unref();
+    });
+    reporter?.stop();
+    log.info(
+      stopReason === 'signal'
+        ? 'stopping (signal): closing the channel, powering the chips down'
+        : 'duration reached, stopping',
+    );
+    const summary = miner.summary();
+    await miner.stop();
+    if (json) {
+      if (durationSec !== null || stopReason === 'signal') printJson(io, summary);
+    } else {
+      io.stdout(`${StatusReporter.formatSummary(summary)}\n`);
+    }
     return EXIT_OK;
   },
 };

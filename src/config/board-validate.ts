@@ -9,20 +9,14 @@ import {
   type TempSensorDefinition,
   type Tps546Profile,
 } from './board.js';
+import { ConfigFieldError, describe, type Json, JsonReader } from './json-reader.js';
 
 /**
  * A board file that is not valid. The message names the file, the field path and what is allowed, e.g.
  * `boards/bitaxe-ultra.json: limits.voltageMv.max must be ≤ 1500, got 9000`.
  */
-export class BoardConfigError extends Error {
+export class BoardConfigError extends ConfigFieldError {
   override readonly name = 'BoardConfigError';
-  constructor(
-    readonly source: string,
-    readonly field: string,
-    readonly detail: string,
-  ) {
-    super(`${source}: ${field === '' ? '' : `${field} `}${detail}`);
-  }
 }
 
 /**
@@ -48,109 +42,12 @@ const TPS546_VOUT_RANGE_V: Record<Tps546Profile, { min: number; max: number }> =
   '12v-3domain': { min: 2.5, max: 4.5 },
 };
 
-type Json = Record<string, unknown>;
-
-/** Field readers that know the file and the path, so every error names both. */
-class Reader {
-  constructor(readonly source: string) {}
-
-  fail(path: string, detail: string): never {
-    throw new BoardConfigError(this.source, path, detail);
-  }
-
-  object(value: unknown, path: string, allowed: readonly string[], optional: readonly string[] = []): Json {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      this.fail(path, `must be an object, got ${describe(value)}`);
-    }
-    const obj = value as Json;
-    for (const key of Object.keys(obj)) {
-      if (!allowed.includes(key) && !optional.includes(key) && key !== '$comment') {
-        this.fail(join(path, key), `is not a known field; expected one of ${[...allowed, ...optional].join(', ')}`);
-      }
-    }
-    for (const key of allowed) {
-      if (!(key in obj)) this.fail(join(path, key), 'is required');
-    }
-    return obj;
-  }
-
-  number(obj: Json, key: string, path: string, range: { min: number; max: number; integer?: boolean }): number {
-    const p = join(path, key);
-    const value = obj[key];
-    if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(p, `must be a number, got ${describe(value)}`);
-    if (range.integer && !Number.isInteger(value)) this.fail(p, `must be an integer, got ${value}`);
-    if (value < range.min) this.fail(p, `must be ≥ ${range.min}, got ${value}`);
-    if (value > range.max) this.fail(p, `must be ≤ ${range.max}, got ${value}`);
-    return value;
-  }
-
-  string(obj: Json, key: string, path: string, pattern?: RegExp, hint?: string): string {
-    const p = join(path, key);
-    const value = obj[key];
-    if (typeof value !== 'string' || value.length === 0)
-      this.fail(p, `must be a non-empty string, got ${describe(value)}`);
-    if (pattern && !pattern.test(value))
-      this.fail(p, `must be ${hint ?? `like ${pattern}`}, got ${JSON.stringify(value)}`);
-    return value;
-  }
-
-  boolean(obj: Json, key: string, path: string): boolean {
-    const value = obj[key];
-    if (typeof value !== 'boolean') this.fail(join(path, key), `must be true or false, got ${describe(value)}`);
-    return value;
-  }
-
-  oneOf<T extends string>(obj: Json, key: string, path: string, allowed: readonly T[], what = 'one of'): T {
-    const value = obj[key];
-    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-      this.fail(join(path, key), `must be ${what} ${allowed.join(', ')}, got ${describe(value)}`);
-    }
-    return value as T;
-  }
-
-  /** An I2C 7-bit address as a number or a "0x4C" string. */
-  address(obj: Json, key: string, path: string): number {
-    return this.byteLike(obj, key, path, 0x03, 0x77, 'a 7-bit I2C address 0x03..0x77');
-  }
-
-  byteLike(obj: Json, key: string, path: string, min: number, max: number, what: string): number {
-    const p = join(path, key);
-    const raw = obj[key];
-    let value: number;
-    if (typeof raw === 'number' && Number.isInteger(raw)) value = raw;
-    else if (typeof raw === 'string' && /^0x[0-9a-fA-F]{1,2}$/.test(raw)) value = Number.parseInt(raw.slice(2), 16);
-    else this.fail(p, `must be ${what}, got ${describe(raw)}`);
-    if (value < min || value > max) this.fail(p, `must be ${what}, got ${describe(raw)}`);
-    return value;
-  }
-
-  numberArray(obj: Json, key: string, path: string, range: { min: number; max: number }): number[] {
-    const p = join(path, key);
-    const value = obj[key];
-    if (!Array.isArray(value)) this.fail(p, `must be an array of numbers, got ${describe(value)}`);
-    return value.map((v, i) => this.number({ [i]: v }, String(i), p, range));
-  }
-}
-
-function join(path: string, key: string): string {
-  return path === '' ? key : /^\d+$/.test(key) ? `${path}[${key}]` : `${path}.${key}`;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}
-
 /**
  * Validates parsed JSON as a board definition. `source` names the file in error messages; `name` is the
  * board's name (the file name without .json), which must match the file's own `name` field.
  */
 export function validateBoard(json: unknown, source: string, name?: string): BoardDefinition {
-  const r = new Reader(source);
+  const r = new JsonReader(source, (src, field, detail) => new BoardConfigError(src, field, detail));
   const root = r.object(json, '', [
     'name',
     'title',
@@ -303,7 +200,7 @@ export function validateBoard(json: unknown, source: string, name?: string): Boa
   };
 }
 
-function gpioLine(r: Reader, value: unknown, path: string): GpioLineDefinition {
+function gpioLine(r: JsonReader, value: unknown, path: string): GpioLineDefinition {
   const obj = r.object(value, path, ['line', 'activeLow']);
   return {
     // BCM numbers on the 40-pin header are 0..27; the RP1 on a Pi 5 has 54 lines.
@@ -312,7 +209,7 @@ function gpioLine(r: Reader, value: unknown, path: string): GpioLineDefinition {
   };
 }
 
-function fanDefinition(r: Reader, value: unknown, path: string): FanDefinition {
+function fanDefinition(r: JsonReader, value: unknown, path: string): FanDefinition {
   const part = partOf(r, value, path, FAN_PARTS, 'fan controller');
   if (part === 'EMC2101') {
     const obj = r.object(value, path, ['part', 'address']);
@@ -335,7 +232,7 @@ function fanDefinition(r: Reader, value: unknown, path: string): FanDefinition {
   };
 }
 
-function tempSensor(r: Reader, value: unknown, path: string): TempSensorDefinition {
+function tempSensor(r: JsonReader, value: unknown, path: string): TempSensorDefinition {
   const part = partOf(r, value, path, TEMP_PARTS, 'temperature sensor');
   if (part === 'EMC2101') {
     const obj = r.object(
@@ -367,7 +264,7 @@ function tempSensor(r: Reader, value: unknown, path: string): TempSensorDefiniti
   };
 }
 
-function regulatorDefinition(r: Reader, value: unknown, path: string): RegulatorDefinition {
+function regulatorDefinition(r: JsonReader, value: unknown, path: string): RegulatorDefinition {
   const part = partOf(r, value, path, REGULATOR_PARTS, 'core-voltage regulator');
   if (part === 'DS4432U') {
     const obj = r.object(value, path, ['part', 'address']);
@@ -386,7 +283,7 @@ function regulatorDefinition(r: Reader, value: unknown, path: string): Regulator
   return { part, voltageMv: r.number(obj, 'voltageMv', path, { ...HARD_LIMITS.voltageMv, integer: true }) };
 }
 
-function powerMonitorDefinition(r: Reader, value: unknown, path: string): PowerMonitorDefinition {
+function powerMonitorDefinition(r: JsonReader, value: unknown, path: string): PowerMonitorDefinition {
   const part = partOf(r, value, path, POWER_MONITOR_PARTS, 'power monitor');
   if (part === 'INA260') {
     const obj = r.object(value, path, ['part', 'address']);
@@ -396,7 +293,7 @@ function powerMonitorDefinition(r: Reader, value: unknown, path: string): PowerM
   return { part };
 }
 
-function partOf<T extends string>(r: Reader, value: unknown, path: string, parts: readonly T[], role: string): T {
+function partOf<T extends string>(r: JsonReader, value: unknown, path: string, parts: readonly T[], role: string): T {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     r.fail(path, `must be an object with a "part", got ${describe(value)}`);
   }
@@ -410,7 +307,7 @@ function partOf<T extends string>(r: Reader, value: unknown, path: string, parts
 
 /** Two different parts at one I2C address would read each other's registers. */
 function checkAddressClashes(
-  r: Reader,
+  r: JsonReader,
   fan: FanDefinition,
   temps: readonly TempSensorDefinition[],
   regulator: RegulatorDefinition,

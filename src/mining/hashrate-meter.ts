@@ -12,11 +12,19 @@ export class HashrateMeter {
   private readonly work = new Float64Array(BUCKETS);
   /** Second (since epoch of the clock) the newest bucket belongs to. */
   private headSecond: number;
-  private readonly startMs: number;
+  private startMs: number;
   private total = 0;
 
   constructor(private readonly now: () => number = Date.now) {
     this.startMs = now();
+    this.headSecond = Math.floor(this.startMs / 1000);
+  }
+
+  /** Forgets everything and starts measuring now (when the chips get their first work). */
+  restart(): void {
+    this.work.fill(0);
+    this.total = 0;
+    this.startMs = this.now();
     this.headSecond = Math.floor(this.startMs / 1000);
   }
 

@@ -1,3 +1,4 @@
+import { writeU32LE } from '../bitcoin/header.js';
 import { readWordBE, sha256Compress } from '../bitcoin/sha256.js';
 import { SHA256_IV } from '../bitcoin/sha256-constants.js';
 import { sha256dTailWords } from '../bitcoin/sha256d-tail.generated.js';
@@ -13,24 +14,38 @@ export class HeaderTemplate {
   /** Header bytes; bytes 0..3 (version) and 76..79 (nonce) are scratch, rewritten per check. */
   readonly header = new Uint8Array(80);
   /** Header bytes 64..75 as SHA-256 reads them: merkle-root tail, ntime, nbits. */
-  private readonly w0: number;
-  private readonly w1: number;
-  private readonly w2: number;
+  private w0 = 0;
+  private w1 = 0;
+  private w2 = 0;
   /** Midstates for recently seen versions (BM1397 reports 4 versions per job; BM1366+ roll many). */
   private readonly cacheVersions = new Float64Array(4).fill(-1);
   private readonly cacheStates = [new Uint32Array(8), new Uint32Array(8), new Uint32Array(8), new Uint32Array(8)];
   private cacheNext = 0;
+  private current: Work;
 
-  constructor(readonly work: Work) {
+  constructor(work: Work) {
+    this.current = work;
+    this.load(work);
+  }
+
+  /** The work this template describes. */
+  get work(): Work {
+    return this.current;
+  }
+
+  /** Re-targets the template at other work without allocating (the engine keeps one per chip job id). */
+  load(work: Work): void {
+    this.current = work;
     const h = this.header;
     h.set(work.prevHash, 4);
     h.set(work.merkleRoot, 36);
-    const view = new DataView(h.buffer);
-    view.setUint32(68, work.ntime, true);
-    view.setUint32(72, work.nbits, true);
+    writeU32LE(h, 68, work.ntime);
+    writeU32LE(h, 72, work.nbits);
     this.w0 = readWordBE(h, 64);
     this.w1 = readWordBE(h, 68);
     this.w2 = readWordBE(h, 72);
+    this.cacheVersions.fill(-1);
+    this.cacheNext = 0;
   }
 
   /**

@@ -15,6 +15,9 @@ export interface MiningStatsSnapshot {
   rejectReasons: Record<string, number>;
   /** Shares found but not sent because their job had gone stale (a new prevhash arrived first). */
   sharesDroppedStale: number;
+  /** Shares the pool never answered: given up after the share timeout, or in flight when the connection dropped. */
+  sharesTimedOut: number;
+  sharesLost: number;
   bestDifficulty: number;
   verifiedNonces: number;
   hwErrors: number;
@@ -24,7 +27,7 @@ export interface MiningStatsSnapshot {
 
 /** Mining statistics with an injected clock (tests run in simulated time). */
 export class MiningStats {
-  private readonly startMs: number;
+  private startMs: number;
   private readonly chipWork: HashrateMeter;
   private readonly poolWork: HashrateMeter;
   private readonly chips: Array<{ nonces: number; hwErrors: number }> = [];
@@ -33,6 +36,8 @@ export class MiningStats {
   private accepted = 0;
   private rejected = 0;
   private droppedStale = 0;
+  private timedOut = 0;
+  private lost = 0;
   private best = 0;
   private nonces = 0;
   private hw = 0;
@@ -45,6 +50,16 @@ export class MiningStats {
     this.chipWork = new HashrateMeter(now);
     this.poolWork = new HashrateMeter(now);
     for (let i = 0; i < chipCount; i++) this.chips.push({ nonces: 0, hwErrors: 0 });
+  }
+
+  /**
+   * Hash rates count from now: called when the chips get their first work, so the time spent bringing the
+   * board up and connecting does not dilute the figures. Counters are kept.
+   */
+  beginHashing(): void {
+    this.startMs = this.now();
+    this.chipWork.restart();
+    this.poolWork.restart();
   }
 
   /** A chip result that hashed to at least `ticketDifficulty` (the effective one, emulator scale included). */
@@ -79,6 +94,11 @@ export class MiningStats {
     this.droppedStale++;
   }
 
+  shareUnanswered(how: 'timeout' | 'lost'): void {
+    if (how === 'timeout') this.timedOut++;
+    else this.lost++;
+  }
+
   snapshot(): MiningStatsSnapshot {
     const rates = (m: HashrateMeter): MiningStatsSnapshot['hashrateGhs'] => ({
       avg: m.averageRate() / 1e9,
@@ -95,6 +115,8 @@ export class MiningStats {
       sharesRejected: this.rejected,
       rejectReasons: Object.fromEntries(this.rejects),
       sharesDroppedStale: this.droppedStale,
+      sharesTimedOut: this.timedOut,
+      sharesLost: this.lost,
       bestDifficulty: this.best,
       verifiedNonces: this.nonces,
       hwErrors: this.hw,

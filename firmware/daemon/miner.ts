@@ -1,0 +1,449 @@
+/**
+ * The daemon: a board, its chain, a pool and the engine between them, composed from a board definition and a
+ * config, with the HTTP API on top.
+ *
+ * Boot: board peripherals (fan first) → core power on → reset pulse → enumerate → init at the set frequency →
+ * baud switch → engine → pool → mine. The board control re-runs the chain bring-up after every power cycle
+ * (an API restart, a cleared overheat), and the engine is told when the chips stop and start again.
+ * Shutdown: stop handing out work, CloseChannel, power down with reset held (`stop`).
+ */
+import { Bm13xxChain } from '../../drivers/asic/bm13xx-chain.js';
+import { type ChipModelName, chipModel } from '../../drivers/asic/chip-model.js';
+import type { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
+import { openTransport } from '../../drivers/transport/open-transport.js';
+import type { Transport } from '../../drivers/transport/transport.js';
+import { MAX_TARGET } from '../../src/bitcoin/target.js';
+import type { BoardDefinition } from '../../src/config/board.js';
+import type { MinerConfig } from '../../src/config/miner-config.js';
+import { MiningEngine } from '../../src/mining/engine.js';
+import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
+import { LocalPool } from '../../src/sv2/pool/local-pool.js';
+import type { MiningStatus } from '../api/mining-status.js';
+import { ApiServer } from '../api/server.js';
+import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
+import { type BoardHardware, openBoardHardware } from '../board/hardware.js';
+import { bringUpChain } from './chain-bringup.js';
+import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
+import { formatDifficulty, redact, Upstream, type UpstreamPool } from './upstream.js';
+
+/** How the board's fan, sensors, regulator and reset line are reached. */
+export type PeripheralsMode = 'emulated' | 'hardware' | 'none';
+
+export interface MinerOptions {
+  config: MinerConfig;
+  board: BoardDefinition;
+  /** Where the config came from, for messages. */
+  peripherals: PeripheralsMode;
+  version: string;
+  log: BoardLog;
+  /** Overrides for tests: board-control timings, engine refresh. */
+  boardPolicy?: ConstructorParameters<typeof BoardControl>[0]['policy'];
+  /** Wait this long for the first pool channel before `start` returns (the boot report names the pool). */
+  connectWaitMs?: number;
+}
+
+/** The final line of `hashaxe mine --duration N --json`. */
+export interface MinerSummary {
+  accepted: number;
+  rejected: number;
+  rejectReasons: Record<string, number>;
+  hwErrors: number;
+  /** From verified nonces at the ticket difficulty: what the chips really hashed. */
+  hashrateGhs: number;
+  /** The emulator's configured rate (null on real chips). */
+  emulatedHashrateGhs: number | null;
+  /** From shares the pool accepted (noisy over short runs). */
+  poolHashrateGhs: number;
+  bestDifficulty: number;
+  /** Pool jobs the chips mined. */
+  jobs: number;
+  prevHashChanges: number;
+  /** Work items sent to the chips (fresh versions / ntime of the same jobs included). */
+  chipJobs: number;
+  sharesSubmitted: number;
+  sharesDroppedStale: number;
+  hwErrorsPerChip: number[];
+  uptimeSeconds: number;
+  board: string;
+  pool: string | null;
+}
+
+export class MinerStartError extends Error {
+  override readonly name = 'MinerStartError';
+}
+
+export class Miner {
+  private rig: EmulatedRig | null = null;
+  private hardware: BoardHardware | null = null;
+  private transport: Transport | null = null;
+  private chain: Bm13xxChain | null = null;
+  private control: BoardControl | null = null;
+  private engineRef: MiningEngine | null = null;
+  private upstream: Upstream | null = null;
+  private localPool: LocalPool | null = null;
+  private api: ApiServer | null = null;
+  private bringUpError: Error | null = null;
+  private chipsUp = false;
+  private readonly startedAtMs = Date.now();
+  private stopping: Promise<void> | null = null;
+  private pools: UpstreamPool[] = [];
+  private readonly log: BoardLog;
+
+  private constructor(private readonly options: MinerOptions) {
+    this.log = options.log;
+  }
+
+  /** Boots everything; on failure everything already started is shut down and MinerStartError says why. */
+  static async start(options: MinerOptions): Promise<Miner> {
+    const miner = new Miner(options);
+    try {
+      await miner.boot();
+    } catch (err) {
+      await miner.stop().catch(() => undefined);
+      throw err instanceof MinerStartError ? err : new MinerStartError(describe(err));
+    }
+    return miner;
+  }
+
+  get engine(): MiningEngine {
+    if (this.engineRef === null) throw new Error('the miner has not started');
+    return this.engineRef;
+  }
+
+  /** The in-process emulated chain (embedded default and tests), or null on real hardware. */
+  get emulatedChain(): EmulatedChain | null {
+    return this.rig?.chain ?? null;
+  }
+
+  get boardControl(): BoardControl | null {
+    return this.control;
+  }
+
+  get apiUrl(): string | null {
+    return this.api?.url ?? null;
+  }
+
+  get localPoolInstance(): LocalPool | null {
+    return this.localPool;
+  }
+
+  /** The pool the daemon mines on now (URL as configured). */
+  get poolUrl(): string | null {
+    return this.upstream?.state.pool.url ?? null;
+  }
+
+  /** What the chips hash (H/s): the emulator's CPU rate, or PLL × cores on silicon. */
+  chainHashrateHs(): number {
+    if (this.rig !== null) return this.options.config.emulator.hashrateHs;
+    return (this.chain?.expectedHashrateGhs() ?? 0) * 1e9;
+  }
+
+  private difficultyScale(): number {
+    return this.rig !== null ? this.options.config.emulator.difficultyScale : this.options.config.difficultyScale;
+  }
+
+  private async boot(): Promise<void> {
+    const { config, board } = this.options;
+    const model = board.asic.model.toLowerCase() as ChipModelName;
+    // Hardware: the board's peripherals and the line to its chips.
+    let portPath: string;
+    if (config.port.kind === 'emulated') {
+      this.rig = await startEmulatedRig(board, config.emulator);
+      this.hardware = this.rig.hardware;
+      portPath = this.rig.portPath;
+      this.log.info(
+        `emulated ${board.asic.count}× ${board.asic.model} on ${portPath}: ${formatRate(config.emulator.hashrateHs)} of real SHA-256d, ` +
+          `nonces reported at ticket × ${scaleText(config.emulator.difficultyScale)} (CPU hashing is ~10^5× slower than silicon)`,
+      );
+    } else {
+      portPath = config.port.kind === 'tcp' ? config.port.url : config.port.path;
+      if (this.options.peripherals === 'hardware') this.hardware = await openBoardHardware(board);
+      if (this.options.peripherals === 'emulated') {
+        const { emulatedBoardHardware } = await import('../board/hardware.js');
+        this.hardware = emulatedBoardHardware(board);
+      }
+    }
+    this.transport = await openTransport(portPath, board.uart.baud);
+    this.chain = new Bm13xxChain(this.transport, {
+      model,
+      expectedChips: board.asic.count,
+      // Emulated chips need no settle time; silicon gets ESP-Miner's delays.
+      delayScale: this.rig !== null ? 0 : 1,
+    });
+    const frequencyMhz = config.settings.frequencyMhz ?? board.defaults.frequencyMhz;
+    const chain = this.chain;
+    const transport = this.transport;
+    const bringUp = async (): Promise<void> => {
+      this.chipsUp = false;
+      this.engineRef?.pause();
+      try {
+        const r = await bringUpChain(chain, transport, {
+          initialBaud: board.uart.baud,
+          frequencyMhz: this.control?.getSettings().frequencyMhz ?? frequencyMhz,
+        });
+        this.bringUpError = null;
+        this.chipsUp = true;
+        if (this.rig !== null) this.rig.hardware.emulated.asicClock.frequencyMhz = r.frequencyMhz;
+        this.log.info(
+          `${r.chipCount}× ${board.asic.model} enumerated, init at ${r.frequencyMhz.toFixed(2)} MHz, UART ${r.baud} baud (${r.tookMs} ms)`,
+        );
+        this.resumeMining();
+      } catch (err) {
+        this.bringUpError = err instanceof Error ? err : new Error(String(err));
+        this.log.error(`chain bring-up failed: ${this.bringUpError.message}`);
+        throw err;
+      }
+    };
+    if (this.hardware !== null) {
+      this.control = new BoardControl({
+        board,
+        peripherals: this.hardware.peripherals,
+        gpio: this.hardware.gpio,
+        asic: {
+          setFrequency: async (mhz) => {
+            const achieved = await chain.setFrequency(mhz);
+            if (this.rig !== null) this.rig.hardware.emulated.asicClock.frequencyMhz = achieved;
+            this.onFrequency();
+            return achieved;
+          },
+        },
+        initChips: bringUp,
+        log: this.log,
+        settings: {
+          ...(config.settings.frequencyMhz !== undefined ? { frequencyMhz: config.settings.frequencyMhz } : {}),
+          ...(config.settings.voltageMv !== undefined ? { voltageMv: config.settings.voltageMv } : {}),
+          ...(config.settings.fanMode !== undefined ? { fanMode: config.settings.fanMode } : {}),
+          ...(config.settings.fanPercent !== undefined ? { fanPercent: config.settings.fanPercent } : {}),
+          ...(config.settings.fanTargetC !== undefined ? { fanTargetC: config.settings.fanTargetC } : {}),
+          ...(config.settings.minFanPercent !== undefined ? { minFanPercent: config.settings.minFanPercent } : {}),
+        },
+        ...(this.options.boardPolicy !== undefined ? { policy: this.options.boardPolicy } : {}),
+      });
+      this.control.onEvent((e) => {
+        if (e.type === 'power' && !e.on) {
+          this.chipsUp = false;
+          this.engineRef?.pause();
+          if (this.stopping === null) this.log.warn(`chips stopped: ${e.reason}`);
+        }
+      });
+      await this.control.start();
+      if (!this.chipsUp) {
+        const why =
+          this.bringUpError?.message ??
+          this.control.telemetry().overheat?.reason ??
+          'the board did not power the chips';
+        throw new MinerStartError(`the chips did not come up: ${why}`);
+      }
+    } else {
+      this.log.warn(
+        `no board peripherals (--peripherals none): hashaxe does not see fan, temperatures or power here, and cannot cut power on overheat`,
+      );
+      await bringUp();
+    }
+
+    this.engineRef = new MiningEngine({
+      chain,
+      submitter: { submitShare: (s) => this.requireUpstream().submitShare(s) },
+      hashrateHs: this.chainHashrateHs(),
+      target: MAX_TARGET,
+      difficultyScale: this.difficultyScale(),
+      refreshIntervalMs: Math.max(20, chain.jobIntervalMs()),
+    });
+    this.engine.on('hardwareError', (e) => {
+      if (this.engine.stats.snapshot().hwErrors <= 10) {
+        this.log.warn(
+          `hardware error: chip ${e.chipIndex} nonce 0x${e.nonce.toString(16)} does not hash to its ticket`,
+        );
+      }
+    });
+    this.engine.on('share', (e) => {
+      if (e.blockFound)
+        this.log.info(`BLOCK FOUND: share of difficulty ${formatDifficulty(e.difficulty)} meets the network target`);
+    });
+    this.engine.start();
+
+    // The pool: the configured ones in failover order, or the embedded local pool.
+    if (config.pools.length === 0) {
+      const lp = config.localPool;
+      this.localPool = await LocalPool.start({
+        host: '127.0.0.1',
+        port: 0,
+        sharesPerMinute: lp.sharesPerMinute,
+        prevHashIntervalMs: lp.blockIntervalSec * 1000,
+        jobIntervalMs: lp.jobIntervalSec * 1000,
+      });
+      this.pools = [{ url: this.localPool.url, user: config.user, authorityKey: null }];
+      this.log.info(
+        `local SV2 pool on ${this.localPool.url} (authority key ${this.localPool.authorityKeyText}); ` +
+          `a new block every ${lp.blockIntervalSec} s, target ${lp.sharesPerMinute} shares/min`,
+      );
+    } else {
+      this.pools = config.pools.map((p) => ({ url: p.url, user: p.user ?? config.user, authorityKey: p.authorityKey }));
+    }
+    this.upstream = new Upstream({
+      pools: this.pools,
+      device: {
+        vendor: 'hashaxe',
+        hardwareVersion: `${board.name} ${board.asic.count}x${board.asic.model}${this.rig !== null ? ' (emulated)' : ''}`,
+        firmware: `hashaxe ${this.options.version}`,
+      },
+      nominalHashRateHs: () => this.chainHashrateHs(),
+      handlers: {
+        channelOpened: (info) => this.engine.setTarget(info.target),
+        newTip: (job) => this.engine.newTip(job),
+        activeJob: (job) => this.engine.activeJob(job),
+        target: (t) => this.engine.setTarget(t),
+        shareResult: (e) => {
+          this.engine.onShareResult(e);
+          if (e.kind === 'rejected') this.log.warn(`share rejected: ${e.errorCode}`);
+        },
+        down: () => this.engine.upstreamDown(),
+      },
+      log: this.log,
+    });
+    this.upstream.start();
+    await this.upstream.waitConnected(this.options.connectWaitMs ?? 5000);
+
+    if (config.api.enabled && this.control !== null) {
+      try {
+        this.api = await ApiServer.start({
+          board: this.control,
+          mining: { miningStatus: () => this.miningStatus() },
+          host: config.api.host,
+          port: config.api.port,
+          token: config.api.token,
+          version: this.options.version,
+          log: this.log,
+          sensorLabels: board.peripherals.asicTemp.map((t) => `${t.part}@${t.address}`),
+        });
+      } catch (err) {
+        this.log.warn(`HTTP API not started: ${describe(err)}`);
+      }
+    }
+  }
+
+  private requireUpstream(): Upstream {
+    if (this.upstream === null) throw new Error('no pool yet');
+    return this.upstream;
+  }
+
+  /** After a bring-up: hand the chips the pool's current job again (a reset wiped their job slots). */
+  private resumeMining(): void {
+    const engine = this.engineRef;
+    if (engine === null) return;
+    engine.setHashrate(this.chainHashrateHs(), Math.max(20, this.chain?.jobIntervalMs() ?? 1000));
+    engine.resume();
+  }
+
+  private onFrequency(): void {
+    const engine = this.engineRef;
+    if (engine === null || this.chain === null) return;
+    engine.setHashrate(this.chainHashrateHs(), Math.max(20, this.chain.jobIntervalMs()));
+    if (this.rig === null) this.upstream?.updateNominalHashRate(this.chainHashrateHs());
+  }
+
+  /** The mining half of the API. */
+  miningStatus(): MiningStatus {
+    const s = this.engineRef?.stats.snapshot() ?? null;
+    const up = this.upstream?.state ?? null;
+    const poolUrl = up?.pool.url ?? null;
+    return {
+      hashrateGhs: s?.hashrateGhs ?? { avg: 0, m1: 0, m10: 0, h1: 0 },
+      sharesAccepted: s?.sharesAccepted ?? 0,
+      sharesRejected: s?.sharesRejected ?? 0,
+      rejectReasons: s?.rejectReasons ?? {},
+      bestDifficulty: s?.bestDifficulty ?? 0,
+      ...(up?.difficulty != null ? { poolDifficulty: up.difficulty } : {}),
+      uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
+      hwErrors: s?.hwErrors ?? 0,
+      chips: (s?.chips ?? []).map((c) => ({ nonces: c.nonces, hwErrors: c.hwErrors })),
+      pool:
+        poolUrl === null
+          ? null
+          : { url: redact(poolUrl), port: poolPort(poolUrl), user: up?.pool.user ?? '', protocol: 'SV2' },
+      miningPaused: !this.chipsUp || !(up?.connected ?? false),
+    };
+  }
+
+  /** Board telemetry, when hashaxe controls the board. */
+  telemetry(): BoardTelemetry | null {
+    return this.control?.telemetry() ?? null;
+  }
+
+  snapshot(): MiningStatsSnapshot | null {
+    return this.engineRef?.stats.snapshot() ?? null;
+  }
+
+  summary(): MinerSummary {
+    const s = this.engineRef?.stats.snapshot();
+    const c = this.engineRef?.counters;
+    return {
+      accepted: s?.sharesAccepted ?? 0,
+      rejected: s?.sharesRejected ?? 0,
+      rejectReasons: s?.rejectReasons ?? {},
+      hwErrors: s?.hwErrors ?? 0,
+      hashrateGhs: round(s?.hashrateGhs.avg ?? 0),
+      emulatedHashrateGhs: this.rig !== null ? round(this.options.config.emulator.hashrateHs / 1e9) : null,
+      poolHashrateGhs: round(s?.poolHashrateGhs.avg ?? 0),
+      bestDifficulty: round(s?.bestDifficulty ?? 0),
+      jobs: c?.poolJobs ?? 0,
+      prevHashChanges: c?.prevHashChanges ?? 0,
+      chipJobs: c?.chipJobs ?? 0,
+      sharesSubmitted: s?.sharesSubmitted ?? 0,
+      sharesDroppedStale: s?.sharesDroppedStale ?? 0,
+      hwErrorsPerChip: (s?.chips ?? []).map((x) => x.hwErrors),
+      uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
+      board: this.options.board.name,
+      pool: this.upstream !== null ? redact(this.upstream.state.pool.url) : null,
+    };
+  }
+
+  /** Graceful shutdown: no new work, channel closed, chips powered down with reset held. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.engineRef?.stop();
+    await this.upstream?.stop().catch(() => undefined);
+    await this.api?.close().catch(() => undefined);
+    await this.control?.stop().catch((err: unknown) => this.log.warn(`board shutdown: ${describe(err)}`));
+    await this.chain?.close().catch(() => undefined);
+    if (this.chain === null) await this.transport?.close().catch(() => undefined);
+    await this.localPool?.close().catch(() => undefined);
+    if (this.rig !== null) await this.rig.close().catch(() => undefined);
+    else await this.hardware?.close().catch(() => undefined);
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function round(x: number): number {
+  return Number(x.toPrecision(6));
+}
+
+function poolPort(url: string): number {
+  const m = /:(\d+)(?:\/|$)/.exec(url.replace(/^sv2\+tcp:\/\//, ''));
+  return m ? Number(m[1]) : 0;
+}
+
+export function formatRate(hs: number): string {
+  if (hs >= 1e12) return `${(hs / 1e12).toFixed(2)} TH/s`;
+  if (hs >= 1e9) return `${(hs / 1e9).toFixed(2)} GH/s`;
+  if (hs >= 1e6) return `${(hs / 1e6).toFixed(2)} MH/s`;
+  if (hs >= 1e3) return `${(hs / 1e3).toFixed(1)} kH/s`;
+  return `${hs.toFixed(0)} H/s`;
+}
+
+function scaleText(scale: number): string {
+  const log = Math.log2(scale);
+  return Number.isInteger(log) ? `2^${log}` : scale.toPrecision(4);
+}
+
+/** Checks a model name without constructing anything (boards are validated already; this guards casts). */
+export function assertChipModel(name: string): void {
+  chipModel(name.toLowerCase() as ChipModelName);
+}

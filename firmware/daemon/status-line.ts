@@ -1,0 +1,91 @@
+/**
+ * The miner's live status: on a terminal one line rewritten in place every second; elsewhere (systemd, a
+ * pipe) a plain log line every `intervalSec`. Log messages clear the live line first so they never mix.
+ */
+import type { CliIo } from '../cli/command.js';
+import { formatRate, type Miner, type MinerSummary } from './miner.js';
+import { formatDifficulty } from './upstream.js';
+
+export class StatusReporter {
+  private timer: NodeJS.Timeout | null = null;
+  private live = false;
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly intervalSec: number,
+  ) {}
+
+  start(miner: Miner): void {
+    const everyMs = this.io.isTty ? 1000 : this.intervalSec * 1000;
+    this.timer = setInterval(() => this.print(miner), everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.clear();
+  }
+
+  /** Removes the live line (before a log message or at exit). */
+  clear(): void {
+    if (this.live) this.io.stdout('\r\x1b[K');
+    this.live = false;
+  }
+
+  private print(miner: Miner): void {
+    const line = StatusReporter.formatLine(miner);
+    if (this.io.isTty) {
+      this.io.stdout(`\r\x1b[K${line}`);
+      this.live = true;
+    } else {
+      this.io.stdout(`${line}\n`);
+    }
+  }
+
+  static formatLine(miner: Miner): string {
+    const s = miner.snapshot();
+    const m = miner.miningStatus();
+    const t = miner.telemetry();
+    const parts: string[] = [];
+    if (s === null) return 'starting…';
+    parts.push(`${formatRate(s.hashrateGhs.m1 * 1e9)} (pool ${formatRate(s.poolHashrateGhs.m1 * 1e9)})`);
+    const rejects = Object.entries(s.rejectReasons)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    parts.push(`shares ${s.sharesAccepted}/${s.sharesRejected}${rejects ? ` (${rejects})` : ''}`);
+    parts.push(`best ${formatDifficulty(s.bestDifficulty)}`);
+    parts.push(`hw ${s.hwErrors}`);
+    if (t !== null) {
+      const temp = t.asicTempC === null ? '--' : `${t.asicTempC.toFixed(1)}°C`;
+      parts.push(
+        `${temp} fan ${Math.round(t.fanPercent)}% ${t.powerW === null ? '' : `${t.powerW.toFixed(1)} W`}`.trim(),
+      );
+      if (t.overheat !== null) parts.push(`OVERHEAT: ${t.overheat.reason}`);
+    }
+    parts.push(m.miningPaused ? 'paused' : `diff ${formatDifficulty(m.poolDifficulty ?? 0)}`);
+    parts.push(`up ${formatUptime(m.uptimeSeconds)}`);
+    return parts.join(' | ');
+  }
+
+  static formatSummary(s: MinerSummary): string {
+    const reasons = Object.entries(s.rejectReasons)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    const emulated =
+      s.emulatedHashrateGhs === null ? '' : ` (emulator configured for ${formatRate(s.emulatedHashrateGhs * 1e9)})`;
+    return (
+      `summary: ${s.accepted} shares accepted, ${s.rejected} rejected${reasons ? ` (${reasons})` : ''}, ` +
+      `${s.hwErrors} hardware errors; hash rate ${formatRate(s.hashrateGhs * 1e9)}${emulated}, ` +
+      `pool-side ${formatRate(s.poolHashrateGhs * 1e9)}; best difficulty ${formatDifficulty(s.bestDifficulty)}; ` +
+      `${s.jobs} jobs, ${s.prevHashChanges} new blocks in ${formatUptime(s.uptimeSeconds)}`
+    );
+  }
+}
+
+function formatUptime(sec: number): string {
+  const h = Math.floor(sec / 3600);
+  const m = Math.floor((sec % 3600) / 60);
+  const s = sec % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s).padStart(2, '0')}s` : `${s}s`;
+}

@@ -1,0 +1,252 @@
+/**
+ * The miner's configuration file (`hashaxe.json`, path by `--config`): which board, where its chips are, which
+ * pool(s), and settings that override the board's defaults. Every field is optional and validated; an error
+ * names the file, the field and what is allowed. Command-line flags override the file (firmware/cli/mine.ts).
+ *
+ *   {
+ *     "board": "bitaxe-ultra",
+ *     "port": "/dev/ttyAMA0",
+ *     "pools": [{ "url": "sv2+tcp://pool.example:34254/9auqWEzQ…", "user": "bc1q….rig1" },
+ *               { "url": "sv2+tcp://backup.example:34254/9bXi…" }],
+ *     "settings": { "frequencyMhz": 500, "voltageMv": 1200, "fan": { "mode": "auto", "targetC": 60 } },
+ *     "api": { "host": "0.0.0.0", "port": 4028, "token": "a-long-random-secret" }
+ *   }
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigFieldError, describe, type Json, JsonReader, join } from './json-reader.js';
+
+/** Where the chain is: an emulated chain in-process, a serial device / pty, or a ser2net-style TCP port. */
+export type PortSpec = { kind: 'emulated' } | { kind: 'serial'; path: string } | { kind: 'tcp'; url: string };
+
+export interface PoolSpec {
+  /** `sv2+tcp://host:port[/authority-key]`. */
+  url: string;
+  /** Worker name sent in OpenStandardMiningChannel; falls back to the top-level `user`. */
+  user: string | null;
+  /** Overrides the key in the URL. */
+  authorityKey: string | null;
+}
+
+export type FanMode = 'auto' | 'manual';
+
+export interface SettingsOverrides {
+  frequencyMhz?: number;
+  voltageMv?: number;
+  fanMode?: FanMode;
+  fanPercent?: number;
+  fanTargetC?: number;
+  minFanPercent?: number;
+}
+
+export interface MinerConfig {
+  /** A shipped board name or a path to a board JSON file. */
+  board: string;
+  port: PortSpec;
+  /** Upstream pools in failover order; empty = the embedded local pool. */
+  pools: PoolSpec[];
+  user: string;
+  settings: SettingsOverrides;
+  api: { enabled: boolean; host: string; port: number; token: string | null };
+  /** The in-process emulated chain (`port: "emulated"`). */
+  emulator: { hashrateHs: number; difficultyScale: number; workers: number };
+  /**
+   * Chips behind `port` report at ticket × this. 1 for silicon; set it to the scale an external `hashaxe emulate`
+   * prints when mining against one.
+   */
+  difficultyScale: number;
+  /** The embedded local pool (used when `pools` is empty). */
+  localPool: { sharesPerMinute: number; blockIntervalSec: number; jobIntervalSec: number };
+  /** How often a status line is printed when stdout is not a terminal (s). */
+  statusIntervalSec: number;
+}
+
+/** The embedded default: an emulated Bitaxe Ultra mining on a local pool. */
+export const DEFAULT_MINER_CONFIG: MinerConfig = {
+  board: 'bitaxe-ultra',
+  port: { kind: 'emulated' },
+  pools: [],
+  user: 'hashaxe',
+  settings: {},
+  api: { enabled: true, host: '127.0.0.1', port: 4028, token: null },
+  emulator: { hashrateHs: 1_000_000, difficultyScale: 2 ** -21, workers: 1 },
+  difficultyScale: 1,
+  localPool: { sharesPerMinute: 120, blockIntervalSec: 60, jobIntervalSec: 20 },
+  statusIntervalSec: 10,
+};
+
+const SV2_URL = /^sv2\+tcp:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}(\/[1-9A-HJ-NP-Za-km-z]+)?\/?$/;
+const USER = /^[\x21-\x7e]{1,255}$/;
+
+/** Parses a port spec as written in the file or on the command line; the error says what is accepted. */
+export function parsePortSpec(text: string): PortSpec | string {
+  const t = text.trim();
+  if (t === 'emulated') return { kind: 'emulated' };
+  if (t.startsWith('tcp://')) {
+    return /^tcp:\/\/[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(t) ? { kind: 'tcp', url: t } : 'must be tcp://HOST:PORT';
+  }
+  if (t.startsWith('/')) return { kind: 'serial', path: t };
+  return 'must be "emulated", a serial device path such as /dev/ttyAMA0, or tcp://HOST:PORT';
+}
+
+/** Checks an SV2 pool URL's shape (the SV2 client parses it fully when it connects). */
+export function isSv2Url(text: string): boolean {
+  return SV2_URL.test(text.trim());
+}
+
+/** Parses a difficulty scale: a number in (0, 1] or a power of two written "2^-21". */
+export function parseScale(value: unknown): number | null {
+  if (typeof value === 'number') return value > 0 && value <= 1 ? value : null;
+  if (typeof value !== 'string') return null;
+  const power = /^\s*2\s*\^\s*(-?\d+)\s*$/.exec(value);
+  const n = power !== null ? 2 ** Number(power[1]) : value.trim() === '' ? Number.NaN : Number(value);
+  return n > 0 && n <= 1 ? n : null;
+}
+
+/** Reads and validates a config file; throws ConfigFieldError naming the field (exit 2 in the CLI). */
+export function loadMinerConfig(path: string): MinerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigFieldError(path, '', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigFieldError(path, '', `is not valid JSON: ${(err as Error).message}`);
+  }
+  return validateMinerConfig(json, path);
+}
+
+/** Validates parsed JSON as a config file: absent fields take the embedded defaults. */
+export function validateMinerConfig(json: unknown, source: string): MinerConfig {
+  const r: JsonReader = new JsonReader(source);
+  const keys = [
+    'board',
+    'port',
+    'pools',
+    'user',
+    'settings',
+    'api',
+    'emulator',
+    'difficultyScale',
+    'localPool',
+    'statusIntervalSec',
+  ];
+  const root = r.object(json, '', [], keys);
+  const d = DEFAULT_MINER_CONFIG;
+  const config: MinerConfig = structuredClone(d);
+  if ('board' in root) config.board = r.string(root, 'board', '');
+  if ('port' in root) {
+    const raw = r.string(root, 'port', '');
+    const port = parsePortSpec(raw);
+    if (typeof port === 'string') r.fail('port', `${port}, got ${JSON.stringify(raw)}`);
+    config.port = port;
+  }
+  if ('user' in root) config.user = r.string(root, 'user', '', USER, '1 to 255 printable ASCII characters');
+  if ('pools' in root) {
+    const pools = root.pools;
+    if (!Array.isArray(pools) || pools.length > 8)
+      r.fail('pools', `must be a list of 0 to 8 pools, got ${describe(pools)}`);
+    config.pools = pools.map((p, i) => {
+      const path = join('pools', String(i));
+      const o = r.object(p, path, ['url'], ['user', 'authorityKey']);
+      const url = r.string(o, 'url', path);
+      if (!isSv2Url(url))
+        r.fail(join(path, 'url'), `must be sv2+tcp://HOST:PORT[/AUTHORITY_KEY], got ${JSON.stringify(url)}`);
+      return {
+        url,
+        user: 'user' in o ? r.string(o, 'user', path, USER, '1 to 255 printable ASCII characters') : null,
+        authorityKey:
+          'authorityKey' in o
+            ? r.string(o, 'authorityKey', path, /^[1-9A-HJ-NP-Za-km-z]{40,60}$/, 'a base58check authority key')
+            : null,
+      };
+    });
+  }
+  if ('settings' in root) config.settings = readSettings(r, root.settings);
+  if ('api' in root) {
+    const o = r.object(root.api, 'api', [], ['enabled', 'host', 'port', 'token']);
+    if ('enabled' in o) config.api.enabled = r.boolean(o, 'enabled', 'api');
+    if ('host' in o)
+      config.api.host = r.string(o, 'host', 'api', /^[A-Za-z0-9.:[\]-]{1,253}$/, 'a host name or IP address');
+    if ('port' in o) config.api.port = r.number(o, 'port', 'api', { min: 0, max: 65535, integer: true });
+    if ('token' in o) {
+      config.api.token =
+        o.token === null
+          ? null
+          : r.string(o, 'token', 'api', /^[\x21-\x7e]{16,256}$/, '16 to 256 printable characters');
+    }
+  }
+  if ('emulator' in root) {
+    const o = r.object(root.emulator, 'emulator', [], ['hashrateHs', 'difficultyScale', 'workers']);
+    if ('hashrateHs' in o) config.emulator.hashrateHs = r.number(o, 'hashrateHs', 'emulator', { min: 1000, max: 1e9 });
+    if ('difficultyScale' in o) config.emulator.difficultyScale = scaleField(r, o, 'difficultyScale', 'emulator');
+    if ('workers' in o) config.emulator.workers = r.number(o, 'workers', 'emulator', { min: 0, max: 8, integer: true });
+  }
+  if ('difficultyScale' in root) config.difficultyScale = scaleField(r, root, 'difficultyScale', '');
+  if ('localPool' in root) {
+    const o = r.object(root.localPool, 'localPool', [], ['sharesPerMinute', 'blockIntervalSec', 'jobIntervalSec']);
+    const lp = config.localPool;
+    if ('sharesPerMinute' in o)
+      lp.sharesPerMinute = r.number(o, 'sharesPerMinute', 'localPool', { min: 0.1, max: 6000 });
+    if ('blockIntervalSec' in o)
+      lp.blockIntervalSec = r.number(o, 'blockIntervalSec', 'localPool', { min: 0, max: 86400 });
+    if ('jobIntervalSec' in o) lp.jobIntervalSec = r.number(o, 'jobIntervalSec', 'localPool', { min: 0, max: 86400 });
+  }
+  if ('statusIntervalSec' in root) {
+    config.statusIntervalSec = r.number(root, 'statusIntervalSec', '', { min: 1, max: 3600 });
+  }
+  return config;
+}
+
+function scaleField(r: JsonReader, o: Json, key: string, path: string): number {
+  const value = parseScale(o[key]);
+  if (value === null) r.fail(join(path, key), `must be in (0, 1], e.g. 1 or "2^-21", got ${describe(o[key])}`);
+  return value;
+}
+
+function readSettings(r: JsonReader, value: unknown): SettingsOverrides {
+  const o = r.object(value, 'settings', [], ['frequencyMhz', 'voltageMv', 'fan']);
+  const s: SettingsOverrides = {};
+  // Broad sanity here; the board's own limits are checked once the board is known (checkSettingsForBoard).
+  if ('frequencyMhz' in o) s.frequencyMhz = r.number(o, 'frequencyMhz', 'settings', { min: 1, max: 2000 });
+  if ('voltageMv' in o) s.voltageMv = r.number(o, 'voltageMv', 'settings', { min: 1, max: 20000, integer: true });
+  if ('fan' in o) {
+    const f = r.object(o.fan, 'settings.fan', [], ['mode', 'percent', 'targetC', 'minPercent']);
+    if ('mode' in f) s.fanMode = r.oneOf(f, 'mode', 'settings.fan', ['auto', 'manual'] as const);
+    if ('percent' in f) s.fanPercent = r.number(f, 'percent', 'settings.fan', { min: 0, max: 100 });
+    if ('targetC' in f) s.fanTargetC = r.number(f, 'targetC', 'settings.fan', { min: 20, max: 90 });
+    if ('minPercent' in f) s.minFanPercent = r.number(f, 'minPercent', 'settings.fan', { min: 0, max: 100 });
+  }
+  return s;
+}
+
+/**
+ * The board's own limits for the settings a config file sets, checked before anything touches hardware. `source`
+ * names where the settings came from (the file, or a flag).
+ */
+export function checkSettingsForBoard(
+  settings: SettingsOverrides,
+  limits: { frequencyMhz: { min: number; max: number }; voltageMv: { min: number; max: number } },
+  boardName: string,
+  source: string,
+): void {
+  const f = settings.frequencyMhz;
+  if (f !== undefined && (f < limits.frequencyMhz.min || f > limits.frequencyMhz.max)) {
+    throw new ConfigFieldError(
+      source,
+      'settings.frequencyMhz',
+      `must be between ${limits.frequencyMhz.min} and ${limits.frequencyMhz.max} MHz on ${boardName}, got ${f}`,
+    );
+  }
+  const v = settings.voltageMv;
+  if (v !== undefined && (v < limits.voltageMv.min || v > limits.voltageMv.max)) {
+    throw new ConfigFieldError(
+      source,
+      'settings.voltageMv',
+      `must be between ${limits.voltageMv.min} and ${limits.voltageMv.max} mV on ${boardName}, got ${v}`,
+    );
+  }
+}
