@@ -138,6 +138,19 @@ export class Miner {
     return (this.chain?.expectedHashrateGhs() ?? 0) * 1e9;
   }
 
+  /**
+   * How often the chips get fresh work. Chips that roll versions themselves cover 2^48 hashes per job and get
+   * ESP-Miner's interval; a BM1397 covers 4 × 2^32 and is refreshed at half the time it takes to sweep that,
+   * whatever it hashes at (silicon: tens of ms; an emulator: seconds).
+   */
+  private refreshIntervalMs(): number {
+    const chain = this.chain;
+    if (chain === null) return 1000;
+    if (chain.chipRollsVersions) return Math.max(20, chain.jobIntervalMs());
+    const sweepMs = ((chain.versionsPerWork * 2 ** 32) / Math.max(1, this.chainHashrateHs())) * 1000;
+    return Math.round(Math.min(2000, Math.max(20, sweepMs / 2)));
+  }
+
   private difficultyScale(): number {
     return this.rig !== null ? this.options.config.emulator.difficultyScale : this.options.config.difficultyScale;
   }
@@ -247,7 +260,7 @@ export class Miner {
       hashrateHs: this.chainHashrateHs(),
       target: MAX_TARGET,
       difficultyScale: this.difficultyScale(),
-      refreshIntervalMs: Math.max(20, chain.jobIntervalMs()),
+      refreshIntervalMs: this.refreshIntervalMs(),
     });
     this.engine.on('hardwareError', (e) => {
       if (this.engine.stats.snapshot().hwErrors <= 10) {
@@ -331,14 +344,14 @@ export class Miner {
   private resumeMining(): void {
     const engine = this.engineRef;
     if (engine === null) return;
-    engine.setHashrate(this.chainHashrateHs(), Math.max(20, this.chain?.jobIntervalMs() ?? 1000));
+    engine.setHashrate(this.chainHashrateHs(), this.refreshIntervalMs());
     engine.resume();
   }
 
   private onFrequency(): void {
     const engine = this.engineRef;
     if (engine === null || this.chain === null) return;
-    engine.setHashrate(this.chainHashrateHs(), Math.max(20, this.chain.jobIntervalMs()));
+    engine.setHashrate(this.chainHashrateHs(), this.refreshIntervalMs());
     if (this.rig === null) this.upstream?.updateNominalHashRate(this.chainHashrateHs());
   }
 

@@ -58,6 +58,9 @@ export interface ShareSubmittedEvent {
   channelId: number;
   jobId: number;
   sequenceNumber: number;
+  nonce: number;
+  version: number;
+  ntime: number;
   chipIndex: number;
   /** DIFF1 / hash. */
   difficulty: number;
@@ -167,6 +170,11 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
       exhaustedRefreshes: this.exhausted,
       sharesDroppedOffline: this.droppedOffline,
     };
+  }
+
+  /** The pool job the chips work on (or will, once they are back), if any. */
+  get currentJob(): ActiveJob | null {
+    return this.current?.job ?? null;
   }
 
   /** True while the chips are working on a pool job. */
@@ -359,6 +367,9 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
       channelId: job.channelId,
       jobId: job.jobId,
       sequenceNumber,
+      nonce: r.nonce,
+      version: r.version,
+      ntime: work.ntime,
       chipIndex: r.chipIndex,
       difficulty,
       blockFound: difficulty >= difficultyFromTarget(nbitsToTarget(work.nbits)),
