@@ -118,6 +118,16 @@ run() {
   fi
 }
 
+# For steps whose target may not exist on this system (a unit that is not installed): a failure is reported,
+# not fatal.
+run_tolerant() {
+  if ((DRY_RUN)); then
+    printf 'would run: %s\n' "$*"
+  elif ! "$@"; then
+    say "note: '$*' failed; continuing (nothing to change there)"
+  fi
+}
+
 # write_file PATH MODE: content on stdin.
 write_file() {
   local path="$1" mode="$2" content
@@ -170,6 +180,7 @@ fi
 # --- packages --------------------------------------------------------------------------------------------
 
 say "packages: gpiod (gpioset drives reset / power-enable), i2c-tools (i2cdetect), build tools (the native i2c-bus module)"
+run apt-get update
 run apt-get install -y --no-install-recommends gpiod i2c-tools build-essential python3
 
 # --- user and groups ------------------------------------------------------------------------------------
@@ -216,8 +227,18 @@ if ((SETUP_INTERFACES)); then
     run raspi-config nonint do_i2c 0
     run raspi-config nonint do_serial_hw 0
     run raspi-config nonint do_serial_cons 1
-  else
-    say "raspi-config not found: would do the same by hand (dtparam=i2c_arm=on, enable_uart=1, no serial console)"
+  elif [[ -n "$CONFIG_TXT" ]]; then
+    say "raspi-config not found: doing the same by hand (config.txt lines below, serial console off in cmdline.txt)"
+    # The kernel console on the ASIC UART would send boot messages to the chips.
+    CMDLINE_TXT="$(dirname "$CONFIG_TXT")/cmdline.txt"
+    CONSOLE_RE='console=(serial0|ttyAMA0|ttyS0),[0-9]+'
+    if [[ -f "$(sys "$CMDLINE_TXT")" ]] && grep -qE "$CONSOLE_RE" "$(sys "$CMDLINE_TXT")"; then
+      if ((DRY_RUN)); then
+        printf 'would remove from %s: %s\n' "$CMDLINE_TXT" "$(grep -oE "$CONSOLE_RE" "$(sys "$CMDLINE_TXT")" | xargs)"
+      else
+        sed -i -E "s/ ?$CONSOLE_RE//g; s/^ //" "$CMDLINE_TXT"
+      fi
+    fi
   fi
   if [[ -n "$CONFIG_TXT" ]]; then
     # disable-bt: the full PL011 UART (/dev/ttyAMA0 as /dev/serial0) instead of the mini UART, whose clock
@@ -238,13 +259,14 @@ if ((SETUP_INTERFACES)); then
         printf '%s\n' 'dtoverlay=pwm' >>"$CONFIG_TXT"
       fi
     fi
-    run systemctl disable --now hciuart.service
+    # Only Pis with Bluetooth have it; disable-bt above frees the UART it used.
+    run_tolerant systemctl disable --now hciuart.service
     say "reboot after the first install so the UART / I2C changes take effect"
   else
     say "no config.txt at /boot/firmware/config.txt or /boot/config.txt (not a Raspberry Pi?): skipping UART/I2C setup"
   fi
   # Serial console on the ASIC UART would send login prompts to the chips.
-  run systemctl disable --now serial-getty@ttyAMA0.service serial-getty@ttyS0.service
+  run_tolerant systemctl disable --now serial-getty@ttyAMA0.service serial-getty@ttyS0.service
 fi
 
 # --- the package -----------------------------------------------------------------------------------------

@@ -18,6 +18,15 @@ const RESET_FREQUENCY_MHZ = 50;
 /** Whole-board draw besides the chips and the regulator's loss (W): LDOs, EMC, fan. */
 const BOARD_OVERHEAD_W = 1.5;
 
+/**
+ * The part of an emulated BM13xx chain (EmulatedChain) the board ties to its pins and its physics: the chips'
+ * reset, and the PLL frequency each chip was programmed to.
+ */
+export interface BoardChipChain {
+  reset(): void;
+  status(): { readonly perChip: ReadonlyArray<{ readonly frequencyMhz: number }> };
+}
+
 export interface EmulatedBoardOptions {
   ambientC?: number;
   /** Seed of the sensor-noise generator (same seed, same run). */
@@ -87,6 +96,8 @@ export class EmulatedBoard {
   /** pwm-sysfs duty, re-read from the files every 10 steps (file reads are the slow part of a long run). */
   private pwmPercent = 0;
   private pwmReadCountdown = 0;
+  private chain: BoardChipChain | null = null;
+  private chainPowered = false;
 
   constructor(
     readonly board: BoardDefinition,
@@ -143,6 +154,35 @@ export class EmulatedBoard {
     this.refreshSensors();
   }
 
+  /**
+   * Ties an emulated chip chain to this board, for a whole emulated miner (a Bm13xxChain talking to an
+   * EmulatedChain over a transport): asserting reset or losing core power puts the chips back to their
+   * power-on state, as the real pins do, and the thermal model heats with the mean frequency the chips' PLLs
+   * were programmed to (not `asicClock`, which stays the stand-in for boards without a chain). Returns a
+   * function that unties them.
+   */
+  attachChain(chain: BoardChipChain): () => void {
+    this.chain = chain;
+    this.chainPowered = this.corePowered() && !this.reset.active;
+    const stop = this.reset.onChange((active) => {
+      if (active && this.chain === chain) chain.reset();
+    });
+    return () => {
+      stop();
+      if (this.chain === chain) this.chain = null;
+    };
+  }
+
+  /** The frequency the chips heat with: the attached chain's PLLs, else the asicClock stand-in (MHz). */
+  chipFrequencyMhz(): number {
+    if (this.chain === null) return this.asicClock.frequencyMhz;
+    const chips = this.chain.status().perChip;
+    if (chips.length === 0) return 0;
+    let sum = 0;
+    for (const c of chips) sum += c.frequencyMhz;
+    return sum / chips.length;
+  }
+
   /** Core supply on: the enable line (where there is one) and the regulator agree. */
   corePowered(): boolean {
     const enabled = this.powerEnable === null || this.powerEnable.active;
@@ -192,7 +232,7 @@ export class EmulatedBoard {
     return {
       powered: this.corePowered(),
       clocked: !this.reset.active,
-      frequencyMhz: this.asicClock.frequencyMhz,
+      frequencyMhz: this.chipFrequencyMhz(),
       coreVoltageMv: this.coreVoltageMv(),
       fanPercent: this.fanDriveForPhysics(),
     };
@@ -200,6 +240,12 @@ export class EmulatedBoard {
 
   /** Advances the physics by `dtMs` and updates every sensor register. */
   step(dtMs: number): void {
+    if (this.chain !== null) {
+      // A regulator switched off over I2C (TPS546) has no pin event: catch the power loss here.
+      const powered = this.corePowered();
+      if (this.chainPowered && !powered) this.chain.reset();
+      this.chainPowered = powered;
+    }
     const inputs = this.inputs();
     if (inputs.powered && !this.corePowered()) inputs.powered = false;
     this.thermal.step(dtMs / 1000, inputs);

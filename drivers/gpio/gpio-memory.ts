@@ -42,9 +42,13 @@ export class MemoryGpioLine implements GpioLine {
     for (const l of this.listeners) l(active);
   }
 
-  /** Calls `listener` on every change (the emulated board powers its chips from these). */
-  onChange(listener: (active: boolean) => void): void {
+  /** Calls `listener` on every change (the emulated board powers its chips from these); returns an unsubscribe. */
+  onChange(listener: (active: boolean) => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   async close(): Promise<void> {

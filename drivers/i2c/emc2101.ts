@@ -110,8 +110,9 @@ export class Emc2101 {
         `not an EMC2101 (manufacturer 0x${hex2(maker)}, product 0x${hex2(product)}); check the board file's address`,
       );
     }
-    const config = await this.bus.readByte(this.address, EMC2101_REG.CONFIG);
-    await this.bus.writeByte(this.address, EMC2101_REG.CONFIG, config | EMC2101_CONFIG_TACH_INPUT);
+    // The whole register, as ESP-Miner writes it: a read-modify-write would keep a STANDBY bit (6) left set
+    // by someone else, and a chip in standby stops converting (frozen temperatures).
+    await this.bus.writeByte(this.address, EMC2101_REG.CONFIG, EMC2101_CONFIG_TACH_INPUT);
     await this.bus.writeByte(this.address, EMC2101_REG.FAN_CONFIG, EMC2101_FAN_CONFIG_DIRECT);
     if (setup.idealityFactor != null) {
       await this.bus.writeByte(this.address, EMC2101_REG.IDEALITY_FACTOR, setup.idealityFactor);

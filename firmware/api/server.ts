@@ -8,7 +8,7 @@ import { BoardLimitError } from '../board/limits.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 import { idleMiningStatus, type MiningStatusProvider } from './mining-status.js';
 import { PatchError, parseSettingsPatch } from './settings-patch.js';
-import { buildAsicInfo, buildSystemInfo } from './system-info.js';
+import { buildAsicInfo, buildSystemInfo, hostMacAddress } from './system-info.js';
 
 /** The default API port (documented in the README; the CLI's default too). */
 export const DEFAULT_API_PORT = 4028;
@@ -32,6 +32,8 @@ export interface ApiServerOptions {
   token?: string | null;
   version?: string;
   hostname?: string;
+  /** AxeOS `macAddr`; by default the first external interface's. */
+  macAddr?: string;
   log?: BoardLog;
   maxBodyBytes?: number;
   /** Labels of the ASIC temperature sensors, for /metrics. */
@@ -98,6 +100,7 @@ export class ApiServer {
       token,
       version: options.version ?? '0.0.0',
       hostname: options.hostname ?? osHostname(),
+      macAddr: options.macAddr ?? hostMacAddress(),
       log: options.log ?? stderrLog,
       maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,
       sensorLabels: options.sensorLabels ?? [],
@@ -222,6 +225,7 @@ export class ApiServer {
         const info = buildSystemInfo(this.opts.board.board, t, this.opts.mining.miningStatus(), {
           version: this.opts.version,
           hostname: this.opts.hostname,
+          macAddr: this.opts.macAddr,
         });
         this.send(res, 200, info, cors);
         return;
@@ -272,15 +276,18 @@ export class ApiServer {
 
   private authorizeWrite(req: IncomingMessage): void {
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== 'null') {
-      let originHost: string;
+    if (origin !== undefined) {
+      // "null" is what sandboxed frames and file: pages send: never a page of this daemon.
+      let originUrl: URL;
       try {
-        originHost = new URL(origin).host;
+        originUrl = new URL(origin);
       } catch {
         throw new HttpError(403, 'writes from a browser page on another site are refused');
       }
-      const sameHost = originHost === req.headers.host;
-      if (!sameHost && !isLoopback(originHost.replace(/:\d+$/, ''))) {
+      // A page whose name was re-pointed at this address (DNS rebinding) is "same host" by the Host header,
+      // so without a token only a page served from a loopback name may write; with one, the token decides.
+      const sameHost = originUrl.host === req.headers.host && this.tokenDigest !== null;
+      if (!sameHost && !isLoopback(originUrl.hostname)) {
         throw new HttpError(403, 'writes from a browser page on another site are refused');
       }
     }

@@ -27,8 +27,9 @@ export class PatchError extends Error {
 /**
  * AxeOS settings that exist on a Bitaxe but not here. The AxeOS settings page sends them with every save,
  * so they are accepted (and listed as ignored) rather than refused; anything else unknown is a typo.
+ * Includes names older AxeOS releases sent (flipscreen, invertfanpolarity).
  */
-const AXEOS_IGNORED = new Set([
+const AXEOS_IGNORED = [
   'ssid',
   'wifiPass',
   'hostname',
@@ -69,7 +70,9 @@ const AXEOS_IGNORED = new Set([
   'fallbackStratumProtocol',
   'fallbackStratumV2AuthorityPubkey',
   'fallbackStratumV2ChannelType',
-]);
+  'flipscreen',
+  'invertfanpolarity',
+];
 
 const HANDLED = [
   'autofanspeed',
@@ -81,6 +84,18 @@ const HANDLED = [
   'frequency',
   'overheat_mode',
 ];
+
+/**
+ * ESP-Miner looks settings up with cJSON_GetObjectItem, which ignores case, and tools rely on it (pyasic
+ * sends "autoFanspeed"). Keys are matched the same way here and rewritten to their canonical spelling.
+ */
+const CANONICAL = new Map<string, { name: string; handled: boolean }>([
+  ...HANDLED.map((name): [string, { name: string; handled: boolean }] => [name.toLowerCase(), { name, handled: true }]),
+  ...AXEOS_IGNORED.map((name): [string, { name: string; handled: boolean }] => [
+    name.toLowerCase(),
+    { name, handled: false },
+  ]),
+]);
 
 function number(body: Record<string, unknown>, key: string): number | undefined {
   if (!(key in body)) return undefined;
@@ -112,12 +127,21 @@ export function parseSettingsPatch(body: unknown, board: BoardDefinition): Setti
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new PatchError('the body must be a JSON object of settings, e.g. {"coreVoltage": 1200}');
   }
-  const b = body as Record<string, unknown>;
+  const b: Record<string, unknown> = {};
+  const spelledAs = new Map<string, string>();
   const ignored: string[] = [];
-  for (const key of Object.keys(b)) {
-    if (HANDLED.includes(key)) continue;
-    if (AXEOS_IGNORED.has(key)) ignored.push(key);
-    else throw new PatchError(`unknown setting ${JSON.stringify(key)}; this API changes ${HANDLED.join(', ')}`);
+  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    const known = CANONICAL.get(key.toLowerCase());
+    if (known === undefined) {
+      throw new PatchError(`unknown setting ${JSON.stringify(key)}; this API changes ${HANDLED.join(', ')}`);
+    }
+    const earlier = spelledAs.get(known.name);
+    if (earlier !== undefined) {
+      throw new PatchError(`${known.name} is given twice (as ${JSON.stringify(earlier)} and ${JSON.stringify(key)})`);
+    }
+    spelledAs.set(known.name, key);
+    if (known.handled) b[known.name] = value;
+    else ignored.push(known.name);
   }
 
   const auto = flag(b, 'autofanspeed');

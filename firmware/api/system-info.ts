@@ -1,11 +1,27 @@
+import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 import { ASIC_SMALL_CORES, type BoardDefinition } from '../../src/config/board.js';
 import type { BoardTelemetry } from '../board/board-control.js';
 import type { MiningStatus } from './mining-status.js';
 
-/** Identity the API reports (AxeOS `version`, `hostname`). */
+/** Identity the API reports (AxeOS `version`, `hostname`, `macAddr`). */
 export interface ApiIdentity {
   version: string;
   hostname: string;
+  /** "AA:BB:CC:DD:EE:FF" as AxeOS prints it (pyasic reads it as the miner's identity); "" when unknown. */
+  macAddr?: string;
+}
+
+/**
+ * The MAC address of the first external network interface with a real one (sorted by name, so eth0
+ * comes before wlan0), upper case as AxeOS reports it; "" when there is none.
+ */
+export function hostMacAddress(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string {
+  for (const name of Object.keys(interfaces).sort()) {
+    for (const i of interfaces[name] ?? []) {
+      if (!i.internal && i.mac !== '00:00:00:00:00:00') return i.mac.toUpperCase();
+    }
+  }
+  return '';
 }
 
 const round = (x: number, digits = 2): number => {
@@ -73,6 +89,7 @@ export function buildSystemInfo(
     maxPower: board.power.maxW,
     nominalVoltage: board.power.nominalInputV,
     hostname: id.hostname,
+    macAddr: id.macAddr ?? '',
     version: id.version,
     axeOSVersion: `hashaxe-${id.version}`,
     stratumURL: m.pool?.url ?? '',

@@ -237,6 +237,8 @@ export class BoardControl {
   /** What the fan controller was last told; writes happen when the command moves ≥ 1 %-point from it. */
   private fanWrittenPercent = Number.NaN;
   private ema: number | null = null;
+  /** The PID's output at the last control period. */
+  private pidOutput = 0;
   private asicTemps: Array<number | null>;
   private vrTemp: number | null = null;
   private fanRpm: number[] = [];
@@ -494,7 +496,7 @@ export class BoardControl {
     }
 
     // 3. Fan.
-    await this.applyFan(now);
+    await this.applyFan(now, true);
 
     // 4. Telemetry (failures here are reported, not acted on).
     try {
@@ -584,7 +586,12 @@ export class BoardControl {
 
   // ---- fan ------------------------------------------------------------------------------------------
 
-  private decideFan(): { percent: number; reason: FanReason } {
+  /**
+   * The fan command now. Only the control period samples the EMA and the PID (`sample`): their gains assume
+   * its fixed interval, so a command or a cut between periods reuses the last PID output instead of adding
+   * an extra integral step (an API client repeating a PATCH must not speed the integral up).
+   */
+  private decideFan(sample: boolean): { percent: number; reason: FanReason } {
     if (this.overheat !== null) return { percent: 100, reason: 'overheat' };
     if (this.hardwareFault !== null) return { percent: 100, reason: 'hardware-fault' };
     if (this.sensorFault !== null) return { percent: 100, reason: 'sensor-fault' };
@@ -592,14 +599,20 @@ export class BoardControl {
     if (!this.powered) return { percent: this.policy.poweredOffFanPercent, reason: 'power-off' };
     const valid = this.asicTemps.filter((t): t is number => t !== null);
     if (valid.length === 0) return { percent: this.policy.startupFanPercent, reason: 'startup' };
+    if (!sample) {
+      // Not yet handed over (just switched to auto): keep the current speed until the next period does it.
+      const held = this.pid.isAutomatic ? this.pidOutput : this.fanPercentNow;
+      return { percent: Math.min(100, Math.max(this.settings.minFanPercent, held)), reason: 'auto' };
+    }
     const hottest = Math.max(...valid);
     this.ema = this.ema === null ? hottest : this.policy.emaAlpha * hottest + (1 - this.policy.emaAlpha) * this.ema;
     if (!this.pid.isAutomatic) this.pid.setAutomatic(true, this.fanPercentNow, this.ema);
-    return { percent: this.pid.compute(this.ema, this.settings.fanTargetC), reason: 'auto' };
+    this.pidOutput = this.pid.compute(this.ema, this.settings.fanTargetC);
+    return { percent: this.pidOutput, reason: 'auto' };
   }
 
-  private async applyFan(now: number): Promise<void> {
-    const d = this.decideFan();
+  private async applyFan(now: number, sample = false): Promise<void> {
+    const d = this.decideFan(sample);
     if (d.reason !== 'auto' && this.pid.isAutomatic) this.pid.setAutomatic(false);
     if (d.reason !== 'auto' && d.reason !== 'startup') this.ema = null;
     if (d.reason !== this.fanReason && d.reason !== 'auto') this.log.info(`fan ${round1(d.percent)} % (${d.reason})`);

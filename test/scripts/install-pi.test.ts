@@ -23,6 +23,10 @@ function fakeRoot(extra: (root: string) => void = () => {}): string {
   writeFileSync(join(root, 'etc', 'os-release'), 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n');
   mkdirSync(join(root, 'boot', 'firmware'), { recursive: true });
   writeFileSync(join(root, 'boot', 'firmware', 'config.txt'), '[all]\nenable_uart=1\n');
+  writeFileSync(
+    join(root, 'boot', 'firmware', 'cmdline.txt'),
+    'console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 rootwait\n',
+  );
   extra(root);
   return root;
 }
@@ -62,7 +66,10 @@ test('--dry-run prints the user, groups, udev rule, UART/I2C steps and the syste
   );
   assert.match(out, /^would run: usermod -a -G dialout,i2c,gpio hashaxe$/m);
   assert.match(out, /^would run: groupadd --system -f i2c$/m);
-  assert.match(out, /^would run: apt-get install -y --no-install-recommends gpiod i2c-tools/m);
+  assert.match(
+    out,
+    /^would run: apt-get update\nwould run: apt-get install -y --no-install-recommends gpiod i2c-tools/m,
+  );
   assert.match(out, /^would write \/etc\/udev\/rules\.d\/60-hashaxe\.rules \(mode 0644\):$/m);
   assert.match(out, /^ {4}\| KERNEL=="ttyAMA\[0-9\]\*\|ttyS\[0-9\]\*", GROUP="dialout", MODE="0660"$/m);
   assert.match(out, /^ {4}\| SUBSYSTEM=="i2c-dev", GROUP="i2c", MODE="0660"$/m);
@@ -71,6 +78,10 @@ test('--dry-run prints the user, groups, udev rule, UART/I2C steps and the syste
   assert.match(out, /^would append to \/boot\/firmware\/config\.txt: dtparam=i2c_arm=on$/m);
   assert.match(out, /^would append to \/boot\/firmware\/config\.txt: dtoverlay=disable-bt$/m);
   assert.doesNotMatch(out, /dtoverlay=pwm/, 'only the PiAxe needs the PWM overlay');
+  // No raspi-config here: the serial console comes off the kernel command line by hand.
+  assert.match(out, /^would remove from \/boot\/firmware\/cmdline\.txt: console=serial0,115200$/m);
+  assert.doesNotMatch(out, /console=tty1/, 'the screen console stays');
+  assert.match(out, /^would run: systemctl disable --now hciuart\.service$/m);
   assert.match(out, /^would run: systemctl disable --now serial-getty@ttyAMA0\.service serial-getty@ttyS0\.service$/m);
   assert.match(out, /^would write \/etc\/systemd\/system\/hashaxe\.service \(mode 0644\):$/m);
   assert.match(out, /^ {4}\| User=hashaxe$/m);

@@ -71,6 +71,7 @@ export function parsePrometheusText(text: string): Map<string, MetricFamily> {
   const seriesSeen = new Set<string>();
   let current: string | null = null;
   const closed = new Set<string>();
+  const metaSeen = new Set<string>();
   const lines = text.split('\n');
   lines.pop();
   lines.forEach((raw, index) => {
@@ -81,10 +82,13 @@ export function parsePrometheusText(text: string): Map<string, MetricFamily> {
       if (m === null) return; // a plain comment
       const [, kind, name, rest] = m;
       if (!NAME.test(name)) throw new Error(`line ${n}: bad metric name ${name}`);
-      if (closed.has(name) || (current !== name && families.get(name)?.samples.length)) {
+      if (closed.has(name) || (families.get(name)?.samples.length ?? 0) > 0) {
         throw new Error(`line ${n}: ${kind} for ${name} after its samples`);
       }
       const fam = families.get(name) ?? { type: 'untyped', help: '', samples: [] };
+      const seen = `${kind} ${name}`;
+      if (metaSeen.has(seen)) throw new Error(`line ${n}: a second ${kind} line for ${name}`);
+      metaSeen.add(seen);
       if (kind === 'TYPE') {
         if (!TYPES.has(rest)) throw new Error(`line ${n}: bad type ${rest}`);
         fam.type = rest;

@@ -79,7 +79,9 @@ test('init writes the Bitaxe setup into the registers: tach input, direct fan dr
 
 test('without the Gamma tuning init leaves ideality and beta at their defaults', async () => {
   const { model, chip } = setup();
+  model.regs[EMC2101_REG.CONFIG] = 0x40; // STANDBY left set by an earlier owner of the bus
   await chip.init();
+  assert.equal(model.regs[EMC2101_REG.CONFIG], 0x04, 'CONFIG written whole, as ESP-Miner does: standby cleared');
   assert.equal(model.regs[EMC2101_REG.IDEALITY_FACTOR], 0x12);
   assert.equal(model.regs[EMC2101_REG.BETA_COMPENSATION], 0x08);
 });

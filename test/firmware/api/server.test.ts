@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import { ds4432uCode } from '../../../drivers/i2c/ds4432u.js';
 import { EMC2101_REG } from '../../../drivers/i2c/emc2101.js';
 import { ApiConfigError, ApiServer } from '../../../firmware/api/server.js';
+import { hostMacAddress } from '../../../firmware/api/system-info.js';
 import { type BoardDaemon, startBoardDaemon } from '../../support/board-daemon.js';
 import { parsePrometheusText } from '../../support/prometheus.js';
 
@@ -88,6 +89,7 @@ test('/api/system/info carries the AxeOS fields Bitaxe tools read, in AxeOS unit
     temptarget: 'number',
     overheat_mode: 'number',
     hostname: 'string',
+    macAddr: 'string',
   };
   for (const [k, type] of Object.entries(types)) assert.equal(typeof i[k], type, `${k}: ${JSON.stringify(i[k])}`);
   // Units: W, mV (input), mA, °C, mV (core), MHz, %, GH/s.
@@ -116,6 +118,7 @@ test('/api/system/info carries the AxeOS fields Bitaxe tools read, in AxeOS unit
   assert.equal(i.stratumURL, 'stratum2+tcp://pool.example:34254');
   assert.equal(i.stratumUser, 'bc1qexample.worker1');
   assert.equal(i.version, '0.1.0-test');
+  assert.equal(i.macAddr, hostMacAddress(), "by default this host's first external interface");
   assert.equal(i.autofanspeed, 1);
   assert.equal(i.temptarget, 60);
   assert.equal(i.overheat_mode, 0);
@@ -212,17 +215,41 @@ test('PATCH fan settings (AxeOS names) reach the EMC2101; AxeOS-only fields are 
   await call('PATCH', '/api/system', { temptarget: 60, minFanSpeed: 25 });
 });
 
+test("setting names match without regard to case, as ESP-Miner (cJSON) does: pyasic's fan and pool body works", async () => {
+  // What pyasic's MinerConfig.as_espminer() sends for a manual fan and a pool.
+  const r = await call('PATCH', '/api/system', {
+    autoFanspeed: 0,
+    fanspeed: 45,
+    stratumURL: 'stratum+tcp://pool.example',
+    stratumUser: 'bc1qexample.w2',
+    stratumPassword: 'x',
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.deepEqual(r.json.applied, { autofanspeed: 0, manualFanSpeed: 45, minFanSpeed: 25, temptarget: 60 });
+  assert.deepEqual(r.json.ignored, ['stratumURL', 'stratumUser', 'stratumPassword']);
+  assert.equal(d.board.emc2101!.regs[EMC2101_REG.FAN_SETTING], Math.floor(63 * 0.45));
+  const writes = d.board.bus.writesTo(DS).length;
+  const over = await call('PATCH', '/api/system', { COREVOLTAGE: 1450 });
+  assert.equal(over.status, 400);
+  assert.equal(over.json.error, "coreVoltage: core voltage 1450 mV above bitaxe-ultra's limit 1300 mV");
+  assert.equal(d.board.bus.writesTo(DS).length, writes, 'any spelling goes through the same limit check');
+  const back = await call('PATCH', '/api/system', { AutoFanSpeed: 1 });
+  assert.equal(back.status, 200);
+  assert.equal(d.control.getSettings().fanMode, 'auto');
+});
+
 test('malformed requests get a JSON reason and the right status; the server keeps serving', async () => {
   const cases: Array<[string, string, unknown, number, RegExp]> = [
     ['PATCH', '/api/system', '{"coreVoltage": ', 400, /^invalid JSON: /],
     ['PATCH', '/api/system', '[1,2]', 400, /body must be a JSON object/],
     ['PATCH', '/api/system', '', 400, /empty body/],
+    ['PATCH', '/api/system', { coreVoltag: 1200 }, 400, /unknown setting "coreVoltag"; this API changes .*coreVoltage/],
     [
       'PATCH',
       '/api/system',
-      { corevoltage: 1200 },
+      { coreVoltage: 1200, corevoltage: 1250 },
       400,
-      /unknown setting "corevoltage"; this API changes .*coreVoltage/,
+      /coreVoltage is given twice \(as "coreVoltage" and "corevoltage"\)/,
     ],
     ['PATCH', '/api/system', { coreVoltage: '1200' }, 400, /coreVoltage must be a number, got "1200"/],
     ['PATCH', '/api/system', { autofanspeed: 'yes' }, 400, /autofanspeed must be true\/false or 1\/0/],
@@ -251,6 +278,22 @@ test('a write from a web page on another site is refused (403), same-origin page
   assert.equal(r.status, 403);
   const local = await call('PATCH', '/api/system', { manualFanSpeed: 50 }, { Origin: d.url });
   assert.equal(local.status, 200);
+  // A sandboxed frame sends Origin: null; a no-preflight POST from it must not restart the board.
+  const sandboxed = await call('POST', '/api/system/restart', undefined, { Origin: 'null' });
+  assert.equal(sandboxed.status, 403);
+});
+
+test('DNS rebinding: a page on a name re-pointed at 127.0.0.1 matches the Host header but still cannot write', async () => {
+  const restarts = d.logs.filter((l) => l.includes('(restart)')).length;
+  const host = `evil.example:${d.api.port}`;
+  const reply = await raw(
+    d.api.port,
+    `POST /api/system/restart HTTP/1.1\r\nHost: ${host}\r\nOrigin: http://${host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+  );
+  assert.match(reply, /^HTTP\/1\.1 403 /);
+  assert.match(reply, /writes from a browser page on another site are refused/);
+  assert.equal(d.logs.filter((l) => l.includes('(restart)')).length, restarts);
+  assert.equal(d.control.telemetry().asicRunning, true);
 });
 
 test('/health and POST /api/system/restart follow the overheat latch', async () => {

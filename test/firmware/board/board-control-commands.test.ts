@@ -277,3 +277,31 @@ test('telemetry: INA260 power, inferred core voltage, tach RPM and expected hash
     await sim.close();
   }
 });
+
+test('commands between control periods do not add PID samples: 200 repeated fan PATCHes leave the output alone', async () => {
+  const sim = await startBoardSim('bitaxe-gamma', { emulation: { seed: 8, sensorNoiseC: 0 } });
+  try {
+    await sim.advance(3 * 60_000);
+    await sim.advance(30); // off the loop's beat
+    const t = sim.control.telemetry();
+    assert.equal(t.fanReason, 'auto');
+    assert.ok(Math.abs(t.asicTempC! - 60) > 0.05, 'an error the integral would act on');
+    for (let i = 0; i < 200; i++) await sim.control.configureFan({ targetC: 60 });
+    assert.equal(sim.control.telemetry().fanPercent, t.fanPercent, 'same output until the next period');
+    // Switching auto → manual → auto between periods holds the manual speed until the period hands over.
+    await sim.control.setFanManual(80);
+    await sim.control.setFanAuto();
+    assert.equal(sim.control.telemetry().fanPercent, 80);
+    assert.equal(sim.control.telemetry().fanReason, 'auto');
+    await sim.advance(100);
+    const after = sim.control.telemetry();
+    // Seeded with 80 %, the first sample moves only by the proportional and derivative terms.
+    const kp = sim.control.policy.pid.kp;
+    assert.ok(
+      Math.abs(after.fanPercent - 80) <= kp * Math.abs(after.asicTempC! - 60) + 1,
+      `${after.fanPercent} % at ${after.asicTempC} °C`,
+    );
+  } finally {
+    await sim.close();
+  }
+});
