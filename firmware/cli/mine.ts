@@ -154,7 +154,7 @@ export const mine: Command = {
   summary: 'run the miner (default: emulated Bitaxe Ultra on a local SV2 pool)',
   usage,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs(
+    const { values } = parseCommandArgs(
       args,
       {
         config: { type: 'string' },
@@ -174,7 +174,6 @@ export const mine: Command = {
       },
       false,
     );
-    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const flags = values as MineFlags;
     const durationSec =
       flags.duration === undefined ? null : parseNumberInRange('--duration', flags.duration, 1, 365 * 86400);
@@ -200,9 +199,18 @@ export const mine: Command = {
           'Real board: --board NAME --port /dev/ttyAMA0; real pool: --pool sv2+tcp://HOST:PORT/AUTHORITY_KEY --user WORKER',
       );
     }
+    // --duration counts from launch: boot and the first pool connection are part of the run.
+    const deadline = durationSec === null ? null : Date.now() + durationSec * 1000;
     let miner: Miner;
     try {
-      miner = await Miner.start({ config, board, peripherals, version: packageVersion(), log });
+      miner = await Miner.start({
+        config,
+        board,
+        peripherals,
+        version: packageVersion(),
+        log,
+        connectWaitMs: deadline === null ? 5000 : Math.max(0, Math.min(5000, deadline - Date.now())),
+      });
     } catch (err) {
       if (err instanceof MinerStartError) throw new WorkError(err.message);
       throw err;
@@ -211,7 +219,7 @@ export const mine: Command = {
     const stopReason = await new Promise<string>((resolve) => {
       if (io.signal.aborted) resolve('signal');
       io.signal.addEventListener('abort', () => resolve('signal'), { once: true });
-      if (durationSec !== null) setTimeout(() => resolve('duration'), durationSec * 1000).unref();
+      if (deadline !== null) setTimeout(() => resolve('duration'), Math.max(0, deadline - Date.now())).unref();
     });
     reporter?.stop();
     log.info(

@@ -1,8 +1,7 @@
 /**
  * The embedded default's hardware: an emulated chain of the board's chips served on a real pseudo-terminal
  * (socat + the serialport binding, exactly the path a real UART takes) and the board's I2C/GPIO parts as
- * register models with a thermal model. The two are tied the way a real board ties them: asserting the reset
- * line resets every chip, and the chips' PLL frequency heats the emulated die.
+ * register models with a thermal model, tied the way a real board ties them (EmulatedBoard.attachChain).
  */
 import { type ChipModelName, chipModel } from '../../drivers/asic/chip-model.js';
 import { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
@@ -47,10 +46,8 @@ export async function startEmulatedRig(board: BoardDefinition, options: Emulated
   }
   const hardware = emulatedBoardHardware(board, { seed: options.seed ?? 1 });
   const emulated = hardware.emulated;
-  // RST_N low puts every chip back to its power-on state, as on the board.
-  emulated.reset.onChange((active) => {
-    if (active) chain.reset();
-  });
+  // RST_N low or the core supply gone resets every chip, and their PLLs heat the emulated die.
+  const detach = emulated.attachChain(chain);
   const stopPhysics = emulated.runRealtime(options.physicsPeriodMs ?? 100);
   return {
     portPath: endpoint.endpoint,
@@ -58,6 +55,7 @@ export async function startEmulatedRig(board: BoardDefinition, options: Emulated
     hardware,
     async close() {
       stopPhysics();
+      detach();
       await endpoint.close();
       await chain.close();
       await hardware.close();

@@ -196,7 +196,6 @@ export class Miner {
         });
         this.bringUpError = null;
         this.chipsUp = true;
-        if (this.rig !== null) this.rig.hardware.emulated.asicClock.frequencyMhz = r.frequencyMhz;
         this.log.info(
           `${r.chipCount}× ${board.asic.model} enumerated, init at ${r.frequencyMhz.toFixed(2)} MHz, UART ${r.baud} baud (${r.tookMs} ms)`,
         );
@@ -215,7 +214,6 @@ export class Miner {
         asic: {
           setFrequency: async (mhz) => {
             const achieved = await chain.setFrequency(mhz);
-            if (this.rig !== null) this.rig.hardware.emulated.asicClock.frequencyMhz = achieved;
             this.onFrequency();
             return achieved;
           },
