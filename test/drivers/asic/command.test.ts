@@ -44,6 +44,20 @@ test('encoders reproduce the real constant command packets byte for byte', () =>
       '55aa510900084044022107',
       encodeWriteRegister('all', REG.PLL0_PARAMETER, encodePllRegister(solvePll(425, 60, 200), chipModel('bm1397'))),
     ],
+    // ESP-Miner bm1366.c literals (init sequence)
+    ['55aa51090018ff0fc10000', encodeWriteRegister('all', REG.MISC_CONTROL, 0xff0fc100)],
+    ['55aa510900a80007000003', encodeWriteRegister('all', REG.SOFT_RESET_CONTROL, 0x00070000)],
+    ['55aa5109003c800085400c', encodeWriteRegister('all', REG.CORE_REGISTER_CONTROL, 0x80008540)],
+    ['55aa5109003c8000802019', encodeWriteRegister('all', REG.CORE_REGISTER_CONTROL, 0x80008020)],
+    ['55aa51090054000000031d', encodeWriteRegister('all', REG.ANALOG_MUX, 0x00000003)],
+    ['55aa510900580211111106', encodeWriteRegister('all', REG.IO_DRIVER_STRENGTH, 0x02111111)],
+    // mujina: CRC5 table (set address 2, 6, 8), Bitaxe and S21 Pro captures, a per-chip write
+    ['55aa4005020001', encodeSetAddress(0x02)],
+    ['55aa400506001e', encodeSetAddress(0x06)],
+    ['55aa4005080007', encodeSetAddress(0x08)],
+    ['55aa51090018f000c10004', encodeWriteRegister('all', REG.MISC_CONTROL, 0xf000c100)],
+    ['55aa5109001000001eb50f', encodeWriteRegister('all', REG.HASH_COUNTING_NUMBER, 0x00001eb5)],
+    ['55aa41090100137000010a', encodeWriteRegister(0x01, REG.CHIP_ID, 0x13700001)],
   ];
   for (const [want, got] of cases) assert.equal(h(got), want);
 });
