@@ -62,6 +62,40 @@ test('encoders reproduce the real constant command packets byte for byte', () =>
   for (const [want, got] of cases) assert.equal(h(got), want);
 });
 
+// cgminer's driver-gekko keeps its commands as payload arrays (header … value, CRC byte left 0 and filled in at send
+// time by its own CRC5, which the crc tests show is the same function). Our encoders build the same payloads.
+test("encoders build cgminer's BM1397 / BM1362 / BM1370 command payloads byte for byte", () => {
+  const cases: Array<[string, Uint8Array]> = [
+    ['53050000', encodeChainInactive()], // chainin
+    ['40050000', encodeSetAddress(0x00)], // chippy
+    ['5109008000000000', encodeWriteRegister('all', 0x80, 0x00000000)], // BM1397 init1
+    ['5109008400000000', encodeWriteRegister('all', 0x84, 0x00000000)], // init2
+    ['5109002000000001', encodeWriteRegister('all', REG.ORDERED_CLOCK_ENABLE, 0x00000001)], // init3
+    ['5109003c80008074', encodeWriteRegister('all', REG.CORE_REGISTER_CONTROL, 0x80008074)], // init4
+    ['51090068c0700111', encodeWriteRegister('all', REG.PLL3_PARAMETER, 0xc0700111)], // init5
+    ['510900280600000f', encodeWriteRegister('all', REG.FAST_UART_CONFIGURATION, 0x0600000f)], // init6
+    ['5109001800006131', encodeWriteRegister('all', REG.MISC_CONTROL, 0x00006131)], // baud 1.5625 M
+    ['510900700f0f0f00', encodeWriteRegister('all', REG.PLL0_DIVIDER, 0x0f0f0f00)], // prefreqall
+    ['410900700f0f0f00', encodeWriteRegister(0x00, REG.PLL0_DIVIDER, 0x0f0f0f00)], // prefreqch
+    ['5109000840f00235', encodeWriteRegister('all', REG.PLL0_PARAMETER, 0x40f00235)], // freqbufall
+    ['410900a800000002', encodeWriteRegister(0x00, REG.SOFT_RESET_CONTROL, 0x00000002)], // BM1362 core0
+    ['41090018b000c100', encodeWriteRegister(0x00, REG.MISC_CONTROL, 0xb000c100)], // core1
+    ['5109002811300000', encodeWriteRegister('all', REG.FAST_UART_CONFIGURATION, 0x11300000)], // 3 Mbaud
+    ['410900580001f111', encodeWriteRegister(0x00, REG.IO_DRIVER_STRENGTH, 0x0001f111)], // BM1370
+    ['42050058', encodeReadRegister(0x00, REG.IO_DRIVER_STRENGTH)], // core1: read one chip
+    ['52050058', encodeReadRegister('all', REG.IO_DRIVER_STRENGTH)], // init6: read every chip
+    ['510900685aa55aa5', encodeWriteRegister('all', REG.PLL3_PARAMETER, 0x5aa55aa5)], // pll
+    ['5109001000000f25', encodeWriteRegister('all', REG.HASH_COUNTING_NUMBER, 0x00000f25)], // hcn
+    ['4109002c00130007', encodeWriteRegister(0x00, REG.UART_RELAY, 0x00130007)], // core2
+    ['4205002c', encodeReadRegister(0x00, REG.UART_RELAY)], // core3
+  ];
+  for (const [payload, frame] of cases) {
+    assert.equal(h(frame.subarray(0, 2)), '55aa');
+    assert.equal(h(frame.subarray(2, frame.length - 1)), payload);
+    assert.doesNotThrow(() => decodeCommand(frame)); // CRC5 filled in and consistent
+  }
+});
+
 interface Packet {
   hex: string;
   name?: string;
