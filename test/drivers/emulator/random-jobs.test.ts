@@ -28,7 +28,7 @@ async function hundredJobs(
   emulator: EmulatedChain,
   seed: number,
 ): Promise<string> {
-  const chain = new Bm13xxChain(host, { model, expectedChips: chips, delayScale: 0, enumerateSilenceMs: 50 });
+  const chain = new Bm13xxChain(host, { model, expectedChips: chips, delayScale: 0, enumerateSilenceMs: 250 });
   const rng = new Prng(seed);
   // The engine's side: its own table keyed by the id sendWork returned.
   const table = new Map<number, { work: Work; live: boolean; index: number }>();

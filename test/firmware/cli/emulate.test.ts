@@ -57,7 +57,7 @@ async function startEmulator(args: string[]): Promise<Running> {
 }
 
 async function mineBriefly(transport: Transport, model: 'bm1366' | 'bm1370', scale: number): Promise<number> {
-  const chain = new Bm13xxChain(transport, { model, expectedChips: 2, delayScale: 0, enumerateSilenceMs: 50 });
+  const chain = new Bm13xxChain(transport, { model, expectedChips: 2, delayScale: 0, enumerateSilenceMs: 250 });
   try {
     await chain.init();
     await chain.switchBaud();
