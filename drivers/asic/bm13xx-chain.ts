@@ -434,11 +434,14 @@ export class Bm13xxChain implements MiningChain {
   async switchBaud(): Promise<number> {
     this.checkOpen();
     const fast = this.model.fastBaud;
-    this.write(encodeWriteRegister('all', fast.register, fast.value));
+    const command = encodeWriteRegister('all', fast.register, fast.value);
+    this.write(command);
     await this.transport.drain();
     await this.transport.setBaudRate(fast.baud);
     await this.transport.flushInput();
     this.framer.reset();
+    // A pty may have dropped the command in the switch; chips that already switched take the same write again.
+    if (this.transport.baudChangeMayDropOutput === true) this.write(command);
     return fast.baud;
   }
 

@@ -1,4 +1,4 @@
-import { bswap32 } from '../../src/bitcoin/target.js';
+import { bswap32, stateWordsMeetTarget, targetFromDifficulty, targetToLimbs } from '../../src/bitcoin/target.js';
 import { decodeFullHeaderJob } from '../asic/bm1366-job.js';
 import { decodeMidstateJob } from '../asic/bm1397-job.js';
 import {
@@ -18,7 +18,7 @@ import { EmulatedChip } from './bm13xx-chip.js';
 import { ChainCommandFramer } from './chain-command-framer.js';
 import { ChainLine, type LineNoise } from './chain-line.js';
 import { ChipHashPool, defaultWorkerCount } from './chip-hash-pool.js';
-import { type ChipSearchJob, FIND_FIELDS } from './chip-search.js';
+import { type ChipSearchJob, FIND_FIELDS, findHashWords } from './chip-search.js';
 
 /**
  * An emulated chain of BM13xx chips on one byte stream, answering as real chips do and really hashing.
@@ -35,7 +35,10 @@ export const DEFAULT_DIFFICULTY_SCALE = 2 ** -21;
 export const DEFAULT_EMULATOR_HASHRATE_HS = 1_000_000;
 
 export interface EmulatorFaults extends LineNoise {
-  /** Every Nth nonce of `badNonceChip` is corrupted (still a well-formed frame, but it does not hash right). */
+  /**
+   * Every Nth nonce of `badNonceChip` (default chip 0) is corrupted: still a well-formed frame with a good CRC,
+   * but its header misses the difficulty the chip reports at (checked before it is sent).
+   */
   readonly badNonceEvery?: number;
   readonly badNonceChip?: number;
   /** Chips that stop answering entirely (no replies, no nonces). */
@@ -102,6 +105,8 @@ export class EmulatedChain {
   private transport: Transport | null = null;
   private detachData: (() => void) | null = null;
   private searchStart: EmulatorOptions['searchStart'];
+  /** The job in each job-id slot (every chip gets every job), to re-hash a result the faults corrupt. */
+  private readonly slotJobs: Array<Omit<ChipSearchJob, 'generation'> | undefined> = new Array(128);
   private lateResults = 0;
   private closed = false;
 
@@ -184,7 +189,10 @@ export class EmulatedChain {
     }
   }
 
-  /** The next `count` nonces from `chipIndex` will not hash right (fault injection). */
+  /**
+   * Fault injection: the next `count` nonces from `chipIndex` go out as well-formed frames whose header misses the
+   * reported difficulty (the host's nonce check must catch them). The only way the emulator sends a bad nonce.
+   */
   injectBadNonce(chipIndex: number, count = 1): void {
     const chip = this.chips[chipIndex];
     if (chip === undefined) throw new RangeError(`no chip ${chipIndex}; the chain has ${this.chipCount}`);
@@ -311,6 +319,7 @@ export class EmulatedChain {
         startCounter: counterOfNonce(bswap32(j.startNonce)),
       };
     }
+    this.slotJobs[job.jobId & 0x7f] = job;
     for (const chip of this.chips) {
       if (chip.silent) continue;
       const generation = chip.loadJob(job.jobId);
@@ -334,11 +343,29 @@ export class EmulatedChain {
         this.lateResults++;
         continue;
       }
-      if (chip.takeBadNonce()) nonceBE = (nonceBE ^ 1) >>> 0;
+      if (chip.takeBadNonce()) nonceBE = this.corruptNonce(chip, jobId, subcore, versionField, nonceBE);
       chip.nonces++;
       const header = replyResultHeader(this.model, jobId, subcore);
       this.line.send(encodeNonceReply(chip.replyBytes, nonceBE, excess, header, versionField));
     }
+  }
+
+  /**
+   * A nonce near `nonceBE` (same core and chip bits) whose header misses the chip's report difficulty: low bits
+   * are flipped until one does. Only a report difficulty so tiny that nearly every hash meets it could defeat
+   * this; then the last candidate goes out anyway.
+   */
+  private corruptNonce(chip: EmulatedChip, jobId: number, subcore: number, field: number, nonceBE: number): number {
+    const job = this.slotJobs[jobId & 0x7f];
+    if (job === undefined) return (nonceBE ^ 1) >>> 0;
+    const limbs = targetToLimbs(targetFromDifficulty(chip.ticketDifficulty * this.difficultyScale));
+    const words = new Uint32Array(8);
+    let bad = nonceBE;
+    for (let flip = 1; flip < 4096; flip++) {
+      bad = (nonceBE ^ flip) >>> 0;
+      if (!stateWordsMeetTarget(findHashWords(job, subcore, field, bad, words), limbs)) break;
+    }
+    return bad;
   }
 
   // ---- search settings ----

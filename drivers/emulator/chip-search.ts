@@ -224,6 +224,36 @@ export class ChipSearch {
   }
 }
 
+/**
+ * SHA-256d state words of the header a find names: the job, the midstate (BM1397) or rolled version field
+ * (full-header chips), and the nonce as the chip sends it. For checking a result outside the search loop.
+ */
+export function findHashWords(
+  job: Omit<ChipSearchJob, 'generation'>,
+  subcore: number,
+  versionField: number,
+  nonceBE: number,
+  out: Uint32Array,
+): Uint32Array {
+  if (job.header !== undefined) {
+    const h = job.header.slice(0, 64);
+    const base = (h[0] | (h[1] << 8) | (h[2] << 16) | (h[3] << 24)) >>> 0;
+    const v = (base | (versionField << 13)) >>> 0;
+    h[0] = v;
+    h[1] = v >>> 8;
+    h[2] = v >>> 16;
+    h[3] = v >>> 24;
+    const w = job.header;
+    sha256dTailWords(sha256Midstate(h), readWordBE(w, 64), readWordBE(w, 68), readWordBE(w, 72), nonceBE, out);
+    return out;
+  }
+  const mid = job.midstates?.[subcore];
+  const tail = job.tailWords;
+  if (mid === undefined || tail === undefined) throw new RangeError(`job has no midstate ${subcore}`);
+  sha256dTailWords(mid, tail[0], tail[1], tail[2], nonceBE, out);
+  return out;
+}
+
 function readWordBE(b: Uint8Array, p: number): number {
   return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
 }

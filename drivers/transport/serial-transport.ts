@@ -1,5 +1,22 @@
+import { realpathSync } from 'node:fs';
 import type { SerialPort as SerialPortType } from 'serialport';
 import { TransportBase, TransportError } from './transport.js';
+
+/**
+ * How long a pseudo-terminal gets for the far end (socat) to read what was written before its speed is changed.
+ * On a pty `tcdrain` returns at once and the binding's `tcflush(TCIOFLUSH)` throws away whatever socat has not
+ * read yet; on a real UART `tcdrain` waits for the last stop bit and nothing is lost.
+ */
+const PTY_SETTLE_MS = 20;
+
+/** True for a Unix98 pseudo-terminal (what socat and the emulator hand out), also behind a symlink. */
+function isPseudoTerminal(path: string): boolean {
+  try {
+    return /^\/dev\/pts\/\d+$/.test(realpathSync(path));
+  } catch {
+    return false;
+  }
+}
 
 /**
  * A real UART or pseudo-terminal through the `serialport` package (its native Linux binding). 8N1, no flow control.
@@ -8,6 +25,8 @@ import { TransportBase, TransportError } from './transport.js';
 export class SerialTransport extends TransportBase {
   readonly canSetBaud = true;
   readonly description: string;
+  /** A pty (socat, the emulator) rather than a UART: see PTY_SETTLE_MS. */
+  readonly pseudoTerminal: boolean;
 
   private constructor(
     private readonly port: SerialPortType,
@@ -16,6 +35,7 @@ export class SerialTransport extends TransportBase {
   ) {
     super(baudRate);
     this.description = path;
+    this.pseudoTerminal = isPseudoTerminal(path);
     port.on('data', (chunk: Buffer) => this.deliver(chunk));
     port.on('error', (err: Error) => this.finish(new TransportError(`${path}: ${err.message}`)));
     port.on('close', (err?: Error | null) =>
@@ -48,8 +68,14 @@ export class SerialTransport extends TransportBase {
     });
   }
 
+  get baudChangeMayDropOutput(): boolean {
+    return this.pseudoTerminal;
+  }
+
   async setBaudRate(baud: number): Promise<void> {
     this.assertOpen();
+    // The binding flushes both queues when it sets a speed; on a pty give socat time to take what is queued.
+    if (this.pseudoTerminal) await new Promise((r) => setTimeout(r, PTY_SETTLE_MS));
     await new Promise<void>((resolve, reject) => {
       this.port.update({ baudRate: baud }, (err) =>
         err ? reject(new TransportError(`${this.description}: cannot set ${baud} baud: ${err.message}`)) : resolve(),
@@ -65,7 +91,12 @@ export class SerialTransport extends TransportBase {
     return (await binding.getBaudRate()).baudRate;
   }
 
+  /**
+   * Discards unread input (`tcflush`, which also drops unsent output: call it after `drain`). On a pty it does
+   * nothing: no bytes arrive mis-clocked there, and the flush would destroy output socat has not read yet.
+   */
   flushInput(): Promise<void> {
+    if (this.pseudoTerminal) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.port.flush((err) => (err ? reject(new TransportError(`${this.description}: ${err.message}`)) : resolve()));
     });

@@ -9,6 +9,12 @@ export interface Transport {
   readonly baudRate: number;
   /** True when `setBaudRate` really changes a line's speed (serial ports and ptys; not TCP or memory). */
   readonly canSetBaud: boolean;
+  /**
+   * True when bytes written just before `setBaudRate` may never reach the other end. A pseudo-terminal: `drain`
+   * cannot wait for the far side (socat) to read, and the serialport binding flushes both directions when it sets
+   * the speed. A driver re-sends what must arrive (the chip's own baud command) after the switch. Absent = false.
+   */
+  readonly baudChangeMayDropOutput?: boolean;
   readonly closed: boolean;
   /**
    * Queues bytes for sending and returns at once. The bytes are copied first, so callers may reuse their buffer

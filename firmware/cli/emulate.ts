@@ -123,6 +123,10 @@ export const emulate: Command = {
     const nominal = expectedHashrateGhs(model, model.defaultFrequencyMhz);
     const ready = {
       event: 'ready',
+      emulated: true,
+      notice:
+        `EMULATED ${model.name.toUpperCase()} chips: ${formatRate(hashrateHs)} of real hashing, nonces reported at ` +
+        `ticket difficulty × ${scaleText(difficultyScale)}; check them against that scaled difficulty`,
       chip: model.name,
       chips,
       kind: endpoint.kind,

@@ -121,6 +121,32 @@ test('enumerate + init + switchBaud on 8 chips: addresses spaced 32 apart, every
   }
 });
 
+test('switchBaud re-sends the baud command after the switch only where the line may have dropped it (a pty)', async () => {
+  for (const lossy of [false, true]) {
+    const r = await rig('bm1366', 1);
+    try {
+      if (lossy) Object.defineProperty(r.host, 'baudChangeMayDropOutput', { value: true });
+      const events: string[] = [];
+      const write = r.host.write.bind(r.host);
+      r.host.write = (b: Uint8Array) => {
+        events.push(Buffer.from(b).toString('hex'));
+        write(b);
+      };
+      const setBaud = r.host.setBaudRate.bind(r.host);
+      r.host.setBaudRate = async (baud: number) => {
+        events.push(`baud ${baud}`);
+        await setBaud(baud);
+      };
+      await r.chain.switchBaud();
+      const command = '55aa510900281130020003';
+      assert.deepEqual(events, lossy ? [command, 'baud 1000000', command] : [command, 'baud 1000000']);
+      await waitUntil(() => r.emulator.status().lineBaud === 1_041_667, 2000, 'the chip to switch');
+    } finally {
+      await r.close();
+    }
+  }
+});
+
 test("sendWork returns the model's job id sequence, synchronously", async () => {
   const rng = new Prng(3);
   for (const [model, first] of [

@@ -44,8 +44,56 @@ test('encoders reproduce the real constant command packets byte for byte', () =>
       '55aa510900084044022107',
       encodeWriteRegister('all', REG.PLL0_PARAMETER, encodePllRegister(solvePll(425, 60, 200), chipModel('bm1397'))),
     ],
+    // ESP-Miner bm1366.c literals (init sequence)
+    ['55aa51090018ff0fc10000', encodeWriteRegister('all', REG.MISC_CONTROL, 0xff0fc100)],
+    ['55aa510900a80007000003', encodeWriteRegister('all', REG.SOFT_RESET_CONTROL, 0x00070000)],
+    ['55aa5109003c800085400c', encodeWriteRegister('all', REG.CORE_REGISTER_CONTROL, 0x80008540)],
+    ['55aa5109003c8000802019', encodeWriteRegister('all', REG.CORE_REGISTER_CONTROL, 0x80008020)],
+    ['55aa51090054000000031d', encodeWriteRegister('all', REG.ANALOG_MUX, 0x00000003)],
+    ['55aa510900580211111106', encodeWriteRegister('all', REG.IO_DRIVER_STRENGTH, 0x02111111)],
+    // mujina: CRC5 table (set address 2, 6, 8), Bitaxe and S21 Pro captures, a per-chip write
+    ['55aa4005020001', encodeSetAddress(0x02)],
+    ['55aa400506001e', encodeSetAddress(0x06)],
+    ['55aa4005080007', encodeSetAddress(0x08)],
+    ['55aa51090018f000c10004', encodeWriteRegister('all', REG.MISC_CONTROL, 0xf000c100)],
+    ['55aa5109001000001eb50f', encodeWriteRegister('all', REG.HASH_COUNTING_NUMBER, 0x00001eb5)],
+    ['55aa41090100137000010a', encodeWriteRegister(0x01, REG.CHIP_ID, 0x13700001)],
   ];
   for (const [want, got] of cases) assert.equal(h(got), want);
+});
+
+// cgminer's driver-gekko keeps its commands as payload arrays (header … value, CRC byte left 0 and filled in at send
+// time by its own CRC5, which the crc tests show is the same function). Our encoders build the same payloads.
+test("encoders build cgminer's BM1397 / BM1362 / BM1370 command payloads byte for byte", () => {
+  const cases: Array<[string, Uint8Array]> = [
+    ['53050000', encodeChainInactive()], // chainin
+    ['40050000', encodeSetAddress(0x00)], // chippy
+    ['5109008000000000', encodeWriteRegister('all', 0x80, 0x00000000)], // BM1397 init1
+    ['5109008400000000', encodeWriteRegister('all', 0x84, 0x00000000)], // init2
+    ['5109002000000001', encodeWriteRegister('all', REG.ORDERED_CLOCK_ENABLE, 0x00000001)], // init3
+    ['5109003c80008074', encodeWriteRegister('all', REG.CORE_REGISTER_CONTROL, 0x80008074)], // init4
+    ['51090068c0700111', encodeWriteRegister('all', REG.PLL3_PARAMETER, 0xc0700111)], // init5
+    ['510900280600000f', encodeWriteRegister('all', REG.FAST_UART_CONFIGURATION, 0x0600000f)], // init6
+    ['5109001800006131', encodeWriteRegister('all', REG.MISC_CONTROL, 0x00006131)], // baud 1.5625 M
+    ['510900700f0f0f00', encodeWriteRegister('all', REG.PLL0_DIVIDER, 0x0f0f0f00)], // prefreqall
+    ['410900700f0f0f00', encodeWriteRegister(0x00, REG.PLL0_DIVIDER, 0x0f0f0f00)], // prefreqch
+    ['5109000840f00235', encodeWriteRegister('all', REG.PLL0_PARAMETER, 0x40f00235)], // freqbufall
+    ['410900a800000002', encodeWriteRegister(0x00, REG.SOFT_RESET_CONTROL, 0x00000002)], // BM1362 core0
+    ['41090018b000c100', encodeWriteRegister(0x00, REG.MISC_CONTROL, 0xb000c100)], // core1
+    ['5109002811300000', encodeWriteRegister('all', REG.FAST_UART_CONFIGURATION, 0x11300000)], // 3 Mbaud
+    ['410900580001f111', encodeWriteRegister(0x00, REG.IO_DRIVER_STRENGTH, 0x0001f111)], // BM1370
+    ['42050058', encodeReadRegister(0x00, REG.IO_DRIVER_STRENGTH)], // core1: read one chip
+    ['52050058', encodeReadRegister('all', REG.IO_DRIVER_STRENGTH)], // init6: read every chip
+    ['510900685aa55aa5', encodeWriteRegister('all', REG.PLL3_PARAMETER, 0x5aa55aa5)], // pll
+    ['5109001000000f25', encodeWriteRegister('all', REG.HASH_COUNTING_NUMBER, 0x00000f25)], // hcn
+    ['4109002c00130007', encodeWriteRegister(0x00, REG.UART_RELAY, 0x00130007)], // core2
+    ['4205002c', encodeReadRegister(0x00, REG.UART_RELAY)], // core3
+  ];
+  for (const [payload, frame] of cases) {
+    assert.equal(h(frame.subarray(0, 2)), '55aa');
+    assert.equal(h(frame.subarray(2, frame.length - 1)), payload);
+    assert.doesNotThrow(() => decodeCommand(frame)); // CRC5 filled in and consistent
+  }
 });
 
 interface Packet {

@@ -62,6 +62,23 @@ test('BM1366 job for block 839900 as ESP-Miner sends it (job id 0x08)', { skip: 
   assert.equal(bytesToHex(frame), v.jobFrameAsCurrentEspMinerWouldSend_jobId08);
 });
 
+test("mujina's CRC16 check frame (an ESP-Miner BM1370 job, id 0x18) decodes and re-encodes byte for byte", () => {
+  const frame =
+    '55aa215618010000000038fa0117dc17d6681516ab3d1642bb1fe2e2377f8ac583e5da996c6bc7053eae564b0203cc4ed237' +
+    '0000000000000000a25c0000a1e7ab5e5f2446a35f9cbbea3f5316e54e3993de000000206b18';
+  const job = decodeFullHeaderJob(hex(frame));
+  assert.equal(job.crcOk, true);
+  assert.equal(job.jobId, 0x18);
+  assert.equal(job.lengthByte, 0x56);
+  assert.equal(job.nbits, 0x1701fa38);
+  assert.equal(job.ntime, 0x68d617dc);
+  assert.equal(job.version, 0x20000000);
+  assert.equal(bytesToHex(encodeFullHeaderJob(job)), frame);
+  const broken = hex(frame);
+  broken[40] ^= 0x01;
+  assert.equal(decodeFullHeaderJob(broken).crcOk, false);
+});
+
 test('a factory-style job with length byte 0x36 decodes and re-encodes identically', { skip: vectorsMissing }, () => {
   const frames = readVectorJson<{ jobFrames: Array<{ name: string; hex: string }> }>(
     'bm13xx/spec-crosscheck.json',

@@ -157,6 +157,37 @@ test('block 839900 (BM1366): chip address and core from nonce bits, headers hash
   }
 });
 
+test("mujina's captured replies: valid, decoded, re-encoded identically; its bad-CRC frame is refused", () => {
+  const bm1370 = chipModel('bm1370');
+  // BM1370 chip id read before version rolling is on: 9 bytes (mujina's CRC5 test).
+  const id = decodeResponse(hex('aa5513700000000006'));
+  assert.deepEqual(id, { kind: 'register', value: 0x13700000, chipAddress: 0, register: 0 });
+  assert.equal(bytesToHex(encodeRegisterReply(9, 0x13700000, 0, 0)), 'aa5513700000000006');
+  // Bitaxe Gamma nonce (mujina decodes: nonce 0x40A60018, byte 6 = 2, job nibble 9, sub-core 9, version 22 F9).
+  const n = decodeResponse(hex('aa551800a640029922f991'));
+  assert.equal(n.kind, 'nonce');
+  if (n.kind !== 'nonce') return;
+  assert.equal(n.nonce, 0x40a60018);
+  assert.equal(n.byte6, 0x02);
+  assert.equal(n.resultHeader >>> 4, 9);
+  assert.equal(jobIdFromReply(bm1370, n.resultHeader), 9 << 3);
+  assert.equal(subcoreFromReply(bm1370, n.resultHeader), 9);
+  assert.equal(n.versionField, 0x22f9);
+  // Core id: ESP-Miner reads bits 31..25 of the big-endian nonce (12 here); mujina's unit test reads the
+  // little-endian value (32). README.md, "Where sources disagree", says which we follow.
+  assert.equal(n.nonceBE >>> 25, 12);
+  // S21 Pro nonces from mujina's framer tests.
+  for (const frame of ['aa557b8d81600255008581', 'aa55322a845a025201b28c', 'aa55500341d6008118019b']) {
+    const r = decodeResponse(hex(frame));
+    assert.equal(r.kind, 'nonce', frame);
+    if (r.kind !== 'nonce') continue;
+    const again = encodeNonceReply(11, r.nonceBE, r.byte6, r.resultHeader, r.versionField ?? 0);
+    assert.equal(bytesToHex(again), frame);
+  }
+  assert.equal(responseValid(hex('aa551370000000000000ff'), 0, 11), false);
+  assert.throws(() => decodeResponse(hex('aa551370000000000000ff')), FrameError);
+});
+
 test('register replies: BM1370 chip id (11 bytes), BM1397 chip id and a fresh BM1370 (9 bytes)', () => {
   assert.equal(bytesToHex(encodeRegisterReply(11, 0x13700000, 0, 0)), 'aa55137000000000000010');
   assert.equal(bytesToHex(encodeRegisterReply(9, 0x13971800, 0, 0)), 'aa5513971800000006');

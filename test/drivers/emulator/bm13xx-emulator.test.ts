@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Bm13xxChain } from '../../../drivers/asic/bm13xx-chain.js';
 import { chipModel } from '../../../drivers/asic/chip-model.js';
 import {
   encodeChainInactive,
@@ -12,10 +13,11 @@ import { decodeResponse } from '../../../drivers/asic/response.js';
 import { ResponseFramer } from '../../../drivers/asic/response-framer.js';
 import { encodeVersionRollingRegister } from '../../../drivers/asic/version-rolling.js';
 import { EmulatedChain, type EmulatorOptions } from '../../../drivers/emulator/bm13xx-emulator.js';
-import { excessByte } from '../../../drivers/emulator/chip-search.js';
+import { excessByte, findHashWords } from '../../../drivers/emulator/chip-search.js';
 import { createMemoryTransportPair, type MemoryTransport } from '../../../drivers/transport/memory-transport.js';
-import { bytesToHex } from '../../../src/util/hex.js';
-import { hex, waitUntil } from '../../support/bm13xx.js';
+import { sha256Midstate, stateWordsToBytes } from '../../../src/bitcoin/index.js';
+import { bytesToHex, bytesToHexReversed } from '../../../src/util/hex.js';
+import { hex, resultMeets, stratumPrevHashToHeader, waitUntil } from '../../support/bm13xx.js';
 import { readVectorJson, vectorsMissing } from '../../support/vectors.js';
 
 /** A bare host: writes frames, collects raw reply frames (9 or 11 bytes) as hex. */
@@ -226,4 +228,98 @@ test('emulator options are checked', () => {
   );
   assert.throws(() => new EmulatedChain({ model: 'bm1366', chips: 1, workers: 0, hashrateHs: 0 }), /hashrateHs/);
   assert.equal(chipModel('bm1368').subcoresPerCore, 16);
+});
+
+test('findHashWords rehashes a find as the chip names it: the Bitaxe share (full header) and a BM1397 midstate', {
+  skip: vectorsMissing,
+}, () => {
+  const v = readVectorJson<{
+    stratum: { prevHashStratum: string; ntime: string; nbits: string; version: string };
+    merkleRootHeaderOrder: string;
+    expected: { blockHash: string };
+  }>('bm13xx/bm1370-roundtrip-capture.json');
+  const header = new Uint8Array(80);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, Number.parseInt(v.stratum.version, 16), true);
+  header.set(stratumPrevHashToHeader(v.stratum.prevHashStratum), 4);
+  header.set(hex(v.merkleRootHeaderOrder), 36);
+  view.setUint32(68, Number.parseInt(v.stratum.ntime, 16), true);
+  view.setUint32(72, Number.parseInt(v.stratum.nbits, 16), true);
+  // Reply AA 55 4C 03 52 75 …: nonce bytes 4C 03 52 75 (big-endian read 0x4c035275), version field 0x05A2.
+  const words = findHashWords({ jobId: 0x68, header, startCounter: 0 }, 2, 0x05a2, 0x4c035275, new Uint32Array(8));
+  assert.equal(bytesToHexReversed(stateWordsToBytes(words)), v.expected.blockHash);
+  // The same header through the BM1397 path: its midstate and tail words give the same hash.
+  const rolled = header.slice();
+  new DataView(rolled.buffer).setUint32(0, 0x20b44000, true);
+  const tail = (o: number): number => new DataView(rolled.buffer).getUint32(o, false);
+  const viaMidstate = findHashWords(
+    {
+      jobId: 4,
+      midstates: [new Uint32Array(8), sha256Midstate(rolled)],
+      tailWords: [tail(64), tail(68), tail(72)],
+      startCounter: 0,
+    },
+    1,
+    0,
+    0x4c035275,
+    new Uint32Array(8),
+  );
+  assert.deepEqual(Array.from(viaMidstate), Array.from(words));
+});
+
+async function faultRun(
+  faults: EmulatorOptions['faults'],
+  inject: (chain: EmulatedChain) => void,
+  count: number,
+): Promise<boolean[]> {
+  const [h, d] = createMemoryTransportPair();
+  const emulator = new EmulatedChain({
+    model: 'bm1366',
+    chips: 1,
+    workers: 0,
+    difficultyScale: 2 ** -26,
+    hashrateHs: 600_000,
+    faults,
+  });
+  emulator.attach(d);
+  const chain = new Bm13xxChain(h, { model: 'bm1366', delayScale: 0, enumerateSilenceMs: 20 });
+  try {
+    await chain.init();
+    inject(emulator);
+    const work = {
+      version: 0x20000000,
+      versionMask: 0x1fffe000,
+      prevHash: new Uint8Array(32).fill(7),
+      merkleRoot: new Uint8Array(32).fill(9),
+      ntime: 0x66000000,
+      nbits: 0x17034219,
+    };
+    const verdicts: boolean[] = [];
+    chain.onResult((r) => {
+      if (verdicts.length < count) verdicts.push(resultMeets(work, r, 256 * 2 ** -26));
+    });
+    chain.sendWork(work);
+    await waitUntil(() => verdicts.length >= count, 10_000, `${count} results`);
+    return verdicts;
+  } finally {
+    await chain.close();
+    await emulator.close();
+  }
+}
+
+test('faults.badNonceEvery: every Nth nonce is a well-formed frame that misses the target; the rest are real', async () => {
+  const verdicts = await faultRun({ badNonceEvery: 3 }, () => {}, 12);
+  assert.deepEqual(
+    verdicts.map((ok, i) => (ok ? '.' : `bad@${i + 1}`)).filter((x) => x !== '.'),
+    ['bad@3', 'bad@6', 'bad@9', 'bad@12'],
+  );
+});
+
+test('injectBadNonce on an in-process emulator: the next nonces miss the target, later ones are real again', async () => {
+  const verdicts = await faultRun({}, (e) => e.injectBadNonce(0, 2), 6);
+  assert.deepEqual(verdicts, [false, false, true, true, true, true]);
+  await assert.rejects(
+    faultRun({}, (e) => e.injectBadNonce(3), 1),
+    /no chip 3; the chain has 1/,
+  );
 });

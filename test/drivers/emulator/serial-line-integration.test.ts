@@ -66,7 +66,7 @@ for (const [model, chips] of cases) {
     });
     emulator.attach(device);
     const host = await SerialTransport.open(pair.hostPath);
-    const chain = new Bm13xxChain(host, { model, expectedChips: chips, delayScale: 0, enumerateSilenceMs: 60 });
+    const chain = new Bm13xxChain(host, { model, expectedChips: chips, delayScale: 0, enumerateSilenceMs: 250 });
     try {
       const info = await chain.enumerate();
       assert.equal(info.chipCount, chips);
@@ -113,7 +113,7 @@ test('TCP (ser2net-style), BM1370: the Bitaxe Gamma round trip through the drive
   });
   const endpoint = await serveOnTcp(emulator, 'tcp://127.0.0.1:0');
   const host = await TcpTransport.connect(endpoint.endpoint);
-  const chain = new Bm13xxChain(host, { model: 'bm1370', expectedChips: 1, delayScale: 0, enumerateSilenceMs: 40 });
+  const chain = new Bm13xxChain(host, { model: 'bm1370', expectedChips: 1, delayScale: 0, enumerateSilenceMs: 250 });
   try {
     await chain.init(525);
     await chain.switchBaud();

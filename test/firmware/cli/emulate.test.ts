@@ -10,6 +10,7 @@ import { Bm13xxChain } from '../../../drivers/asic/bm13xx-chain.js';
 import { SerialTransport } from '../../../drivers/transport/serial-transport.js';
 import { TcpTransport } from '../../../drivers/transport/tcp-transport.js';
 import type { Transport } from '../../../drivers/transport/transport.js';
+import { runCli } from '../../../firmware/cli/main.js';
 import { resultMeets } from '../../support/bm13xx.js';
 import { isOneLineReason, runCliCaptured } from '../../support/cli.js';
 import { Prng } from '../../support/prng.js';
@@ -56,7 +57,7 @@ async function startEmulator(args: string[]): Promise<Running> {
 }
 
 async function mineBriefly(transport: Transport, model: 'bm1366' | 'bm1370', scale: number): Promise<number> {
-  const chain = new Bm13xxChain(transport, { model, expectedChips: 2, delayScale: 0, enumerateSilenceMs: 50 });
+  const chain = new Bm13xxChain(transport, { model, expectedChips: 2, delayScale: 0, enumerateSilenceMs: 250 });
   try {
     await chain.init();
     await chain.switchBaud();
@@ -138,6 +139,38 @@ test('hashaxe emulate --listen tcp://127.0.0.1:0: serves on the port it prints',
     assert.equal(await emu.exited, 0);
   } finally {
     if (emu.child.exitCode === null) emu.child.kill('SIGKILL');
+  }
+});
+
+test('hashaxe emulate says loudly, in text and in JSON, that the chips are emulated and the difficulty scaled', async () => {
+  for (const json of [false, true]) {
+    const stop = new AbortController();
+    let out = '';
+    const code = runCli(
+      ['emulate', '--chip', 'bm1397', '--listen', 'tcp://127.0.0.1:0', '--workers', '0', ...(json ? ['--json'] : [])],
+      {
+        stdout: (t) => {
+          out += t;
+          if (/Ctrl-C stops|"event":"ready"/.test(out)) stop.abort();
+        },
+        stderr: () => {},
+        isTty: false,
+        signal: stop.signal,
+      },
+    );
+    assert.equal(await code, 0);
+    if (json) {
+      const ready = JSON.parse(out.split('\n')[0]) as Record<string, unknown>;
+      assert.equal(ready.emulated, true);
+      assert.match(String(ready.notice), /^EMULATED BM1397 chips: 1\.00 MH\/s of real hashing, .* × 2\^-21; check/);
+    } else {
+      assert.match(
+        out,
+        /\*\*\* EMULATED CHIPS: 1\.00 MH\/s of REAL hashing for the whole chain \(main thread\) \*\*\*/,
+      );
+      assert.match(out, /nonces are reported at ticket difficulty × 2\^-21 \(ticket 256 → difficulty 0\.0001221\)/);
+      assert.match(out, /a real BM1397 at 425 MHz would hash 285\.6 GH\/s per chip/);
+    }
   }
 });
 
