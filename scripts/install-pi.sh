@@ -289,7 +289,8 @@ if [[ -e "$(sys "$CONFIG")" ]]; then
 else
   write_file "$CONFIG" 0640 <<EOF
 {
-  "board": "$BOARD"
+  "board": "$BOARD",
+  "port": "board"
 }
 EOF
   run chgrp "$SERVICE_USER" "$CONFIG"
@@ -333,6 +334,7 @@ if ((ENABLE_SERVICE)); then
 else
   say "installed but not enabled: systemctl enable --now hashaxe to start"
 fi
+say "next: put your pool in $CONFIG, e.g. \"pools\": [{\"url\": \"sv2+tcp://HOST:PORT/AUTHORITY_KEY\", \"user\": \"WORKER\"}]; without one hashaxe mines on its local test pool (nothing is paid)"
 if ((DRY_RUN)); then
   say "dry run: nothing was changed"
 fi

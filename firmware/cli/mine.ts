@@ -34,12 +34,13 @@ and GPIO parts are opened from the board file), --pool sv2+tcp://HOST:PORT/AUTHO
 A config file (--config) holds the same and more (several pools for failover, settings, API token).
 
   --board NAME|FILE       board definition (default bitaxe-ultra)
-  --port P                emulated (default) | a serial device or pty | tcp://HOST:PORT (ser2net)
+  --port P                emulated (default) | board (the board file's UART) | a serial device or pty |
+                          tcp://HOST:PORT (ser2net)
   --pool URL|local        SV2 pool (repeatable: failover order); local = the embedded pool (default)
   --authority KEY         pool authority public key (base58check), if not in the URL
   --user NAME             worker name for the pool (default hashaxe)
-  --peripherals MODE      fan/sensors/regulator/reset: auto (emulated with --port emulated, hardware for
-                          /dev/tty* and /dev/serial*, none otherwise), hardware, emulated or none
+  --peripherals MODE      fan/sensors/regulator/reset: auto (emulated with --port emulated, hardware with
+                          board, /dev/tty* and /dev/serial*, none otherwise), hardware, emulated or none
   --difficulty-scale S    chips behind --port report at ticket × S (an external \`hashaxe emulate\` prints it)
   --frequency MHz, --voltage mV   start settings, within the board's limits
   --api-port PORT         HTTP API port on 127.0.0.1 (default 4028; 0 picks one); --no-api: none
@@ -133,6 +134,7 @@ export function peripheralsFor(config: MinerConfig, flag: string | undefined): P
     return 'emulated';
   }
   if (mode !== 'auto') return mode;
+  if (config.port.kind === 'board') return 'hardware';
   if (config.port.kind === 'serial' && /^\/dev\/(tty(AMA|S|USB|ACM)|serial)/.test(config.port.path)) return 'hardware';
   return 'none';
 }

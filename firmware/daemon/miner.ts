@@ -169,7 +169,12 @@ export class Miner {
           `nonces reported at ticket × ${scaleText(config.emulator.difficultyScale)} (CPU hashing is ~10^5× slower than silicon)`,
       );
     } else {
-      portPath = config.port.kind === 'tcp' ? config.port.url : config.port.path;
+      portPath =
+        config.port.kind === 'tcp'
+          ? config.port.url
+          : config.port.kind === 'board'
+            ? board.uart.device
+            : config.port.path;
       if (this.options.peripherals === 'hardware') this.hardware = await openBoardHardware(board);
       if (this.options.peripherals === 'emulated') {
         const { emulatedBoardHardware } = await import('../board/hardware.js');
@@ -284,6 +289,11 @@ export class Miner {
         jobIntervalMs: lp.jobIntervalSec * 1000,
       });
       this.pools = [{ url: this.localPool.url, user: config.user, authorityKey: null }];
+      if (this.rig === null) {
+        this.log.warn(
+          'no pool configured: real chips are mining on the local test pool, where nothing is paid; add pools to the config',
+        );
+      }
       this.log.info(
         `local SV2 pool on ${this.localPool.url} (authority key ${this.localPool.authorityKeyText}); ` +
           `a new block every ${lp.blockIntervalSec} s, target ${lp.sharesPerMinute} shares/min`,

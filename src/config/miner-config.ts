@@ -15,8 +15,15 @@
 import { readFileSync } from 'node:fs';
 import { ConfigFieldError, describe, type Json, JsonReader, join } from './json-reader.js';
 
-/** Where the chain is: an emulated chain in-process, a serial device / pty, or a ser2net-style TCP port. */
-export type PortSpec = { kind: 'emulated' } | { kind: 'serial'; path: string } | { kind: 'tcp'; url: string };
+/**
+ * Where the chain is: an emulated chain in-process, the board file's own UART (`board`: what a Pi install
+ * uses), a serial device / pty, or a ser2net-style TCP port.
+ */
+export type PortSpec =
+  | { kind: 'emulated' }
+  | { kind: 'board' }
+  | { kind: 'serial'; path: string }
+  | { kind: 'tcp'; url: string };
 
 export interface PoolSpec {
   /** `sv2+tcp://host:port[/authority-key]`. */
@@ -81,11 +88,12 @@ const USER = /^[\x21-\x7e]{1,255}$/;
 export function parsePortSpec(text: string): PortSpec | string {
   const t = text.trim();
   if (t === 'emulated') return { kind: 'emulated' };
+  if (t === 'board') return { kind: 'board' };
   if (t.startsWith('tcp://')) {
     return /^tcp:\/\/[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(t) ? { kind: 'tcp', url: t } : 'must be tcp://HOST:PORT';
   }
   if (t.startsWith('/')) return { kind: 'serial', path: t };
-  return 'must be "emulated", a serial device path such as /dev/ttyAMA0, or tcp://HOST:PORT';
+  return 'must be "emulated", "board" (the board file\'s UART), a serial device path such as /dev/ttyAMA0, or tcp://HOST:PORT';
 }
 
 /** Checks an SV2 pool URL's shape (the SV2 client parses it fully when it connects). */

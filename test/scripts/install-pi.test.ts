@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { validateMinerConfig } from '../../src/config/miner-config.js';
 import { repoRoot } from '../support/vectors.js';
 
 const script = join(repoRoot(), 'scripts', 'install-pi.sh');
@@ -91,7 +92,13 @@ test('--dry-run prints the user, groups, udev rule, UART/I2C steps and the syste
     /^ {4}\| ExecStart=\S*node \/opt\/hashaxe\/dist\/firmware\/cli\.js mine --config \/etc\/hashaxe\/hashaxe\.json$/m,
   );
   assert.match(out, /^ {4}\| Restart=on-failure$/m);
-  assert.match(out, /^ {4}\| {3}"board": "bitaxe-gamma"$/m);
+  // The config it writes is one the daemon accepts: this board, on the board file's UART.
+  const configText = /^would write \/etc\/hashaxe\/hashaxe\.json \(mode 0640\):\n((?: {4}\|.*\n)+)/m.exec(out)?.[1];
+  assert.ok(configText, 'the config file is shown');
+  const config = validateMinerConfig(JSON.parse(configText.replace(/^ {4}\| ?/gm, '')), 'hashaxe.json');
+  assert.equal(config.board, 'bitaxe-gamma');
+  assert.deepEqual(config.port, { kind: 'board' });
+  assert.match(out, /next: put your pool in \/etc\/hashaxe\/hashaxe\.json/);
   assert.match(out, /^would run: systemctl enable --now hashaxe\.service$/m);
   assert.match(out, /dry run: nothing was changed\n$/);
   assert.equal(snapshot(root), before, 'the fake root is untouched');

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigFieldError } from '../../../src/config/json-reader.js';
+import {
+  checkSettingsForBoard,
+  DEFAULT_MINER_CONFIG,
+  parsePortSpec,
+  parseScale,
+  validateMinerConfig,
+} from '../../../src/config/miner-config.js';
+
+const KEY = '9auqWEzQDVyd2oe1JVGFLMLHZtCo2FFqZwtKA5gd9xbuEu7PH72';
+
+test('an empty config is the embedded default: emulated bitaxe-ultra on the local pool', () => {
+  const c = validateMinerConfig({}, 'hashaxe.json');
+  assert.deepEqual(c, DEFAULT_MINER_CONFIG);
+  assert.deepEqual(c.port, { kind: 'emulated' });
+  assert.deepEqual(c.pools, []);
+});
+
+test('every field is read, pools keep their failover order', () => {
+  const c = validateMinerConfig(
+    {
+      board: 'bitaxe-gamma',
+      port: '/dev/ttyAMA0',
+      user: 'bc1qexample.rig1',
+      pools: [
+        { url: `sv2+tcp://pool.example:34254/${KEY}`, user: 'me.rig1' },
+        { url: 'sv2+tcp://10.0.0.2:34254', authorityKey: KEY },
+      ],
+      settings: { frequencyMhz: 550, voltageMv: 1150, fan: { mode: 'manual', percent: 80 } },
+      api: { host: '0.0.0.0', port: 8080, token: 'abcdefghijklmnop' },
+      emulator: { hashrateHs: 2e6, difficultyScale: '2^-20', workers: 2 },
+      difficultyScale: 0.5,
+      localPool: { sharesPerMinute: 30, blockIntervalSec: 10, jobIntervalSec: 5 },
+      statusIntervalSec: 30,
+    },
+    'hashaxe.json',
+  );
+  assert.deepEqual(c.port, { kind: 'serial', path: '/dev/ttyAMA0' });
+  assert.deepEqual(
+    c.pools.map((p) => [p.url.slice(0, 30), p.user, p.authorityKey]),
+    [
+      ['sv2+tcp://pool.example:34254/9', 'me.rig1', null],
+      ['sv2+tcp://10.0.0.2:34254', null, KEY],
+    ],
+  );
+  assert.deepEqual(c.settings, { frequencyMhz: 550, voltageMv: 1150, fanMode: 'manual', fanPercent: 80 });
+  assert.equal(c.emulator.difficultyScale, 2 ** -20);
+  assert.equal(c.api.token, 'abcdefghijklmnop');
+});
+
+test('errors name the file, the field and what is allowed', () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [[], /hashaxe\.json: must be an object, got an array/],
+    [{ port: 'COM3' }, /hashaxe\.json: port must be "emulated", "board"/],
+    [{ pools: [{ url: 'stratum+tcp://x:1' }] }, /pools\[0\]\.url must be sv2\+tcp:\/\/HOST:PORT/],
+    [{ pools: [{ url: 'sv2+tcp://x:1', extra: 1 }] }, /pools\[0\]\.extra is not a known field/],
+    [{ settings: { voltageMv: 'high' } }, /settings\.voltageMv must be a number, got "high"/],
+    [{ settings: { fan: { mode: 'turbo' } } }, /settings\.fan\.mode must be one of auto, manual, got "turbo"/],
+    [{ api: { token: 'short' } }, /api\.token must be 16 to 256 printable characters/],
+    [{ api: { port: 70000 } }, /api\.port must be ≤ 65535, got 70000/],
+    [{ emulator: { difficultyScale: 2 } }, /emulator\.difficultyScale must be in \(0, 1\]/],
+    [{ localPool: { sharesPerMinute: 0 } }, /localPool\.sharesPerMinute must be ≥ 0\.1, got 0/],
+  ];
+  for (const [json, reason] of cases) {
+    assert.throws(
+      () => validateMinerConfig(json, 'hashaxe.json'),
+      (e: unknown) => e instanceof ConfigFieldError && reason.test(e.message),
+      String(reason),
+    );
+  }
+});
+
+test('settings are held to the board’s own limits, with the limit in the message', () => {
+  const limits = { frequencyMhz: { min: 400, max: 575 }, voltageMv: { min: 1100, max: 1300 } };
+  assert.doesNotThrow(() => checkSettingsForBoard({ frequencyMhz: 575, voltageMv: 1100 }, limits, 'b', 'f'));
+  assert.throws(
+    () => checkSettingsForBoard({ voltageMv: 1301 }, limits, 'bitaxe-ultra', 'hashaxe.json'),
+    /hashaxe\.json: settings\.voltageMv must be between 1100 and 1300 mV on bitaxe-ultra, got 1301/,
+  );
+  assert.throws(() => checkSettingsForBoard({ frequencyMhz: 399 }, limits, 'b', 'f'), /between 400 and 575 MHz/);
+});
+
+test('port and scale parsing', () => {
+  assert.deepEqual(parsePortSpec('board'), { kind: 'board' });
+  assert.deepEqual(parsePortSpec('tcp://127.0.0.1:3333'), { kind: 'tcp', url: 'tcp://127.0.0.1:3333' });
+  assert.equal(typeof parsePortSpec('tcp://nohost'), 'string');
+  assert.equal(parseScale('2^-21'), 2 ** -21);
+  assert.equal(parseScale(1), 1);
+  assert.equal(parseScale('0'), null);
+  assert.equal(parseScale(''), null);
+});
