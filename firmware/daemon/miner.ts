@@ -23,6 +23,7 @@ import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
 import { type BoardHardware, openBoardHardware } from '../board/hardware.js';
 import { bringUpChain } from './chain-bringup.js';
+import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
 import { formatDifficulty, redact, Upstream, type UpstreamPool } from './upstream.js';
 
@@ -36,8 +37,10 @@ export interface MinerOptions {
   peripherals: PeripheralsMode;
   version: string;
   log: BoardLog;
-  /** Overrides for tests: board-control timings, engine refresh. */
+  /** Overrides for tests: board-control timings. */
   boardPolicy?: ConstructorParameters<typeof BoardControl>[0]['policy'];
+  /** Overrides for tests: pool silence and retry timings, the chain watchdog. */
+  timings?: { stallTimeoutMs?: number; retryMinMs?: number; failbackMs?: number; watchdog?: Partial<WatchdogPolicy> };
   /** Wait this long for the first pool channel before `start` returns (the boot report names the pool). */
   connectWaitMs?: number;
 }
@@ -63,6 +66,8 @@ export interface MinerSummary {
   sharesSubmitted: number;
   sharesDroppedStale: number;
   hwErrorsPerChip: number[];
+  /** Power cycles the chain watchdog did. */
+  chainRestarts: number;
   uptimeSeconds: number;
   board: string;
   pool: string | null;
@@ -88,9 +93,17 @@ export class Miner {
   private stopping: Promise<void> | null = null;
   private pools: UpstreamPool[] = [];
   private readonly log: BoardLog;
+  private readonly watchdog: ChainWatchdog;
+  private watchdogTimer: NodeJS.Timeout | null = null;
+  private recovering = false;
+  private watchdogGaveUp = false;
+  private chainRestarts = 0;
+  private lastRecoveryMs = 0;
+  private bringUp: (() => Promise<void>) | null = null;
 
   private constructor(private readonly options: MinerOptions) {
     this.log = options.log;
+    this.watchdog = new ChainWatchdog({ ...DEFAULT_WATCHDOG, ...options.timings?.watchdog });
   }
 
   /** Boots everything; on failure everything already started is shut down and MinerStartError says why. */
@@ -211,6 +224,7 @@ export class Miner {
         throw err;
       }
     };
+    this.bringUp = bringUp;
     if (this.hardware !== null) {
       this.control = new BoardControl({
         board,
@@ -321,8 +335,15 @@ export class Miner {
         down: () => this.engine.upstreamDown(),
       },
       log: this.log,
+      ...(this.options.timings?.stallTimeoutMs !== undefined
+        ? { stallTimeoutMs: this.options.timings.stallTimeoutMs }
+        : {}),
+      ...(this.options.timings?.retryMinMs !== undefined ? { retryMinMs: this.options.timings.retryMinMs } : {}),
+      ...(this.options.timings?.failbackMs !== undefined ? { failbackMs: this.options.timings.failbackMs } : {}),
     });
     this.upstream.start();
+    this.watchdogTimer = setInterval(() => void this.checkChain(), 1000);
+    this.watchdogTimer.unref();
     await this.upstream.waitConnected(this.options.connectWaitMs ?? 5000);
 
     if (config.api.enabled && this.control !== null) {
@@ -340,6 +361,58 @@ export class Miner {
       } catch (err) {
         this.log.warn(`HTTP API not started: ${describe(err)}`);
       }
+    }
+  }
+
+  /**
+   * Power-cycles a chain that went silent while mining, and retries a bring-up that failed (a chip that did not
+   * answer after a power cycle) — both within the watchdog's hourly budget (see chain-watchdog.ts).
+   */
+  private async checkChain(): Promise<void> {
+    const engine = this.engineRef;
+    if (engine === null || this.recovering || this.stopping !== null || this.watchdogGaveUp) return;
+    const now = Date.now();
+    let silentMs: number;
+    let expectedMs: number;
+    let why: string;
+    if (this.chipsUp) {
+      if (!(this.upstream?.state.connected ?? false)) return;
+      silentMs = engine.silentForMs();
+      expectedMs = engine.expectedResultIntervalMs();
+      why = `no nonces from the chips for ${Math.round(silentMs / 1000)} s while mining (about one every ${expectedMs.toFixed(0)} ms expected)`;
+    } else {
+      const t = this.control?.telemetry();
+      const latched = t !== undefined && (t.overheat !== null || t.hardwareFault !== null);
+      if (this.bringUpError === null || latched) return;
+      silentMs = now - this.lastRecoveryMs;
+      expectedMs = 0;
+      why = `the chips did not come up (${this.bringUpError.message})`;
+    }
+    const verdict = this.watchdog.check(now, silentMs, expectedMs);
+    if (verdict === 'ok') return;
+    if (verdict === 'gave-up') {
+      this.watchdogGaveUp = true;
+      this.log.error(
+        `the chips stay silent after ${this.watchdog.restartCount} power cycles this hour; leaving them alone (check the board, then restart hashaxe)`,
+      );
+      return;
+    }
+    this.recovering = true;
+    this.chainRestarts++;
+    this.lastRecoveryMs = now;
+    this.log.warn(`${why}: power-cycling the chain`);
+    try {
+      if (this.control !== null) {
+        await this.control.powerOff('watchdog: the chips went silent');
+        await this.control.powerOn();
+      } else {
+        await this.bringUp?.();
+      }
+    } catch (err) {
+      this.log.error(`chain restart failed: ${describe(err)}`);
+    } finally {
+      this.lastRecoveryMs = Date.now();
+      this.recovering = false;
     }
   }
 
@@ -413,6 +486,7 @@ export class Miner {
       sharesSubmitted: s?.sharesSubmitted ?? 0,
       sharesDroppedStale: s?.sharesDroppedStale ?? 0,
       hwErrorsPerChip: (s?.chips ?? []).map((x) => x.hwErrors),
+      chainRestarts: this.chainRestarts,
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       board: this.options.board.name,
       pool: this.upstream !== null ? redact(this.upstream.state.pool.url) : null,
@@ -426,6 +500,7 @@ export class Miner {
   }
 
   private async shutdown(): Promise<void> {
+    if (this.watchdogTimer !== null) clearInterval(this.watchdogTimer);
     this.engineRef?.stop();
     await this.upstream?.stop().catch(() => undefined);
     await this.api?.close().catch(() => undefined);

@@ -131,6 +131,8 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
   private chipJobs = 0;
   private exhausted = 0;
   private droppedOffline = 0;
+  private lastResultMs = 0;
+  private lastCleanDispatchMs = 0;
 
   constructor(options: EngineOptions) {
     super();
@@ -175,6 +177,20 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
   /** The pool job the chips work on (or will, once they are back), if any. */
   get currentJob(): ActiveJob | null {
     return this.current?.job ?? null;
+  }
+
+  /**
+   * Milliseconds the chips have been silent while mining: since the last result they sent, or since they got a
+   * fresh job if that was later. 0 when they are not mining. What the daemon's chain watchdog reads.
+   */
+  silentForMs(): number {
+    if (!this.mining) return 0;
+    return this.now() - Math.max(this.lastResultMs, this.lastCleanDispatchMs);
+  }
+
+  /** Expected milliseconds between results at the current ticket and hash rate. */
+  expectedResultIntervalMs(): number {
+    return this.hashrateHs > 0 ? ((this.ticket.effectiveDifficulty * 2 ** 32) / this.hashrateHs) * 1000 : Infinity;
   }
 
   /** True while the chips are working on a pool job. */
@@ -244,7 +260,10 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
   resume(): void {
     this.ready = true;
     const current = this.current;
-    if (current !== null) this.activate(current.job, true);
+    if (current === null) return;
+    // The same roller: the chips must not get a header they already hashed (duplicate shares).
+    const work = current.roller.next(this.now());
+    if (work !== null) this.dispatch(current.job, work, true);
   }
 
   /** The upstream is gone: nothing found from now on can be submitted, and its job is forgotten. */
@@ -312,6 +331,7 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
   private dispatch(job: ActiveJob, work: Work, clean: boolean): void {
     const id = this.chain.sendWork(work);
     if (this.chipJobs++ === 0) this.stats.beginHashing();
+    if (clean) this.lastCleanDispatchMs = this.now();
     const slot = this.slots[id];
     if (slot === undefined) {
       this.slots[id] = { template: new HeaderTemplate(work), job, epoch: this.epoch };
@@ -325,6 +345,7 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
 
   /** The nonce hot path: rebuild, hash, classify. Allocates only when a share is submitted. */
   private onResult(r: ChipResult): void {
+    this.lastResultMs = this.now();
     const slot = this.slots[r.jobId];
     if (slot === undefined) return;
     const words = this.words;

@@ -1,5 +1,5 @@
 import type { BoardLog } from '../../firmware/board/board-control.js';
-import { Miner } from '../../firmware/daemon/miner.js';
+import { Miner, type MinerOptions } from '../../firmware/daemon/miner.js';
 import { loadBoard } from '../../src/config/board-loader.js';
 import { DEFAULT_MINER_CONFIG, type MinerConfig } from '../../src/config/miner-config.js';
 
@@ -19,7 +19,11 @@ export type ConfigChanges = Partial<Omit<MinerConfig, 'localPool' | 'emulator' |
   api?: Partial<MinerConfig['api']>;
 };
 
-export async function startTestMiner(boardName: string, changes: ConfigChanges = {}): Promise<TestMiner> {
+export async function startTestMiner(
+  boardName: string,
+  changes: ConfigChanges = {},
+  timings: MinerOptions['timings'] = {},
+): Promise<TestMiner> {
   const base = structuredClone(DEFAULT_MINER_CONFIG);
   const config: MinerConfig = {
     ...base,
@@ -42,6 +46,7 @@ export async function startTestMiner(boardName: string, changes: ConfigChanges =
     version: '0.0.0-test',
     log,
     boardPolicy: { powerSettleMs: 20, resetPulseMs: 10, resetSettleMs: 10, voltageStepDelayMs: 2 },
+    timings,
   });
   return { miner, logs, stop: () => miner.stop() };
 }

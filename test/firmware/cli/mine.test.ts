@@ -119,7 +119,7 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
     const notJson = join(dir, 'broken.json');
     writeFileSync(notJson, '{ "board": ');
     const cases: Array<[string[], RegExp]> = [
-      [['--port', 'COM3'], /--port must be "emulated", a serial device path/],
+      [['--port', 'COM3'], /--port must be "emulated", "board" .*, a serial device path/],
       [['--pool', 'http://pool:3333'], /--pool must be sv2\+tcp:\/\/HOST:PORT/],
       [['--board', 'bitaxe-nope'], /bitaxe-nope: is not a known board; known boards: .*bitaxe-ultra/],
       [['--voltage', '1400'], /settings\.voltageMv must be between 1100 and 1300 mV on bitaxe-ultra, got 1400/],

@@ -249,7 +249,7 @@ test('a higher share difficulty leaves the ticket; a lower one pulls it down at 
 });
 
 test('pause refuses results and keeps the job; resume sends it again; upstreamDown forgets it', () => {
-  const { chain, engine, submitted } = rig();
+  const { chain, engine, submitted, advance } = rig();
   engine.newTip(job(new Prng(7), 1, MAX_TARGET));
   const before = chain.last;
   const [nonce] = findNonces(before.work, before.work.version, 2 ** -19, Number.POSITIVE_INFINITY, 1);
@@ -258,9 +258,10 @@ test('pause refuses results and keeps the job; resume sends it again; upstreamDo
   assert.equal(chain.sent.length, 1, 'nothing sent while the chips are down');
   chain.report({ jobId: before.id, nonce, version: before.work.version, chipIndex: 0, coreId: 0 });
   assert.equal(submitted.length, 0);
+  advance(1000);
   engine.resume();
   assert.equal(chain.sent.length, 2);
-  assert.equal(chain.last.work.ntime, before.work.ntime);
+  assert.equal(chain.last.work.ntime, before.work.ntime + 1, 'new work: the chips must not repeat old headers');
   engine.upstreamDown();
   engine.refresh();
   engine.resume();
