@@ -44,6 +44,8 @@ export interface ChannelStats {
   rejectedByCode: Record<string, number>;
   blocksFound: number;
   lastShareAtMs: number | null;
+  /** False once the client closed the channel or its connection ended. */
+  open: boolean;
 }
 
 export class PoolChannel {
@@ -81,6 +83,7 @@ export class PoolChannel {
       rejectedByCode: {},
       blocksFound: 0,
       lastShareAtMs: null,
+      open: true,
     };
   }
 

@@ -65,6 +65,7 @@ export interface SessionHost {
   currentTemplate(): BlockTemplate;
   readonly chain: SyntheticChain;
   onChannelOpened(channel: PoolChannel): void;
+  onChannelClosed(channel: PoolChannel): void;
   onShare(channel: PoolChannel, sequenceNumber: number, judgement: ShareJudgement): void;
   onChannelMismatch(sessionId: number, message: string): void;
 }
@@ -88,7 +89,11 @@ export class PoolSession {
     }, setupTimeoutMs);
     this.setupTimer.unref();
     connection.on('frame', (frame) => this.onFrame(frame));
-    connection.on('close', () => clearTimeout(this.setupTimer));
+    connection.on('close', () => {
+      clearTimeout(this.setupTimer);
+      for (const channel of this.channels.values()) this.host.onChannelClosed(channel);
+      this.channels.clear();
+    });
   }
 
   close(code: string, message: string): void {
@@ -178,7 +183,11 @@ export class PoolSession {
       }
       case CloseChannel.msgType: {
         const msg = CloseChannel.decode(payload);
-        this.channels.delete(msg.channelId);
+        const channel = this.channels.get(msg.channelId);
+        if (channel !== undefined) {
+          this.channels.delete(msg.channelId);
+          this.host.onChannelClosed(channel);
+        }
         return;
       }
       case SetCustomMiningJob.msgType: {
