@@ -6,6 +6,7 @@ import { inspectHeader } from './inspect-header.js';
 import { inspectSv2 } from './inspect-sv2.js';
 import { inspectUart } from './inspect-uart.js';
 import { mine } from './mine.js';
+import { pool } from './pool.js';
 import { status } from './status.js';
 import { voltage } from './voltage.js';
 
@@ -20,4 +21,5 @@ export const COMMANDS: readonly Command[] = [
   voltage,
   freq,
   inspectSv2,
+  pool,
 ];
