@@ -117,6 +117,11 @@ export class PoolSession {
     if (def.channelMsg !== header.channelMsg) {
       this.host.onChannelMismatch(this.id, `${def.name} sent with channel_msg=${header.channelMsg}`);
     }
+    if (this.state === 'setup' && header.extensionType !== 0) {
+      // Extension negotiation comes after SetupConnection.Success, like every other message.
+      this.close('setup-required', `${def.name} before SetupConnection`);
+      return;
+    }
     try {
       if (header.extensionType === EXTENSION_NEGOTIATION) this.onExtensionMessage(header.msgType, payload);
       else this.dispatch(header.msgType, payload, def.name);

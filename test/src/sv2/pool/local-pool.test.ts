@@ -7,8 +7,11 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { parseSv2Url } from '../../../../src/sv2/client/url.js';
+import { encodeFrame } from '../../../../src/sv2/codec/frame.js';
+import { RequestExtensions } from '../../../../src/sv2/messages/extensions.js';
 import { LocalPool, MAX_CLOSED_CHANNEL_STATS } from '../../../../src/sv2/pool/local-pool.js';
 import { bytesToHex } from '../../../../src/util/hex.js';
+import { BareNoiseClient } from '../../../support/sv2-fuzz.js';
 import { findNonce, nextEvent, startTestPool, testClient } from '../../../support/sv2-net.js';
 
 test('embedded use: port 0, a URL with the authority key, new blocks on its own timer, share statistics', async () => {
@@ -93,4 +96,20 @@ test('close() ends connections still in the handshake instead of waiting for the
   await pool.close();
   await closed;
   assert.equal(pool.stats().connections.open, 0);
+});
+
+test('extension negotiation before SetupConnection is refused like any other message (setup-required)', async () => {
+  const pool = await startTestPool({}, 23);
+  try {
+    const client = await BareNoiseClient.connect(pool.port, pool.authorityPublicKey);
+    const closed = nextEvent(pool, 'connectionClosed');
+    client.frame(encodeFrame(RequestExtensions, { requestId: 1, requestedExtensions: [2] }));
+    client.flush();
+    const c = await closed;
+    assert.equal(c.code, 'setup-required');
+    assert.match(c.message, /RequestExtensions before SetupConnection/);
+    await client.closed;
+  } finally {
+    await pool.close();
+  }
 });
