@@ -11,6 +11,8 @@ export interface FrameVector {
   channelMsg?: boolean;
   fields: Record<string, JsonValue>;
   frame: string;
+  /** Payload bytes (the header's msg_length). */
+  payloadLength?: number;
 }
 
 export interface SessionVector {
@@ -23,7 +25,9 @@ export interface Sv2FramesFile {
   catalog: FrameVector[];
   standardSession: SessionVector;
   extendedSession: SessionVector;
-  hashrateToTarget: { cases: Array<{ nominalHashRate: number; sharesPerMinute: number; targetLE: string }> };
+  hashrateToTarget: {
+    cases: Array<{ nominalHashRate: number; sharesPerMinute: number; targetLE: string; targetBE: string }>;
+  };
 }
 
 /**

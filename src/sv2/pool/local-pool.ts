@@ -3,10 +3,15 @@
  * key and a certificate signed by an authority key it prints, SetupConnection, standard channels, jobs from a
  * synthetic chain, and full validation of every share (header rebuilt, SHA-256d, target, stale, duplicate).
  *
- *   const pool = await LocalPool.start({ port: 0, sharesPerMinute: 20 });
- *   pool.url            // sv2+tcp://127.0.0.1:41234/9b…  (authority key included)
- *   pool.stats()        // accepted / rejected by reason, per channel
+ *   const pool = await LocalPool.start({ port: 0, sharesPerMinute: 20, prevHashIntervalMs: 2000 });
+ *   pool.url            // sv2+tcp://127.0.0.1:41234/9b…  (authority key included: hand it to Sv2MiningClient)
+ *   pool.on('share', (s) => …); pool.on('block', (b) => …);
+ *   pool.stats()        // accepted / rejected by reason, per channel, chain height, frames received
  *   await pool.close();
+ *
+ * Every previous-hash interval the chain moves to a new random tip: each channel gets a future job and the
+ * SetNewPrevHash naming it, and shares of older jobs become stale-share. `newBlock()` / `newJobs()` do the same
+ * on demand (tests run with both intervals 0).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -60,7 +65,10 @@ export interface LocalPoolOptions {
 
 export interface PoolStats {
   connections: { open: number; total: number; closedByCode: Record<string, number> };
+  /** Frames received from clients and delivered to their sessions (after decryption). */
+  framesReceived: number;
   shares: { accepted: number; rejected: number; rejectedByCode: Record<string, number>; blocksFound: number };
+  /** Open channels, then up to MAX_CLOSED_CHANNEL_STATS recently closed ones (oldest first). */
   channels: ChannelStats[];
   chain: { height: number; prevHash: string; nbits: number; blocks: number };
   channelBitMismatches: number;
@@ -93,6 +101,9 @@ export interface PoolEvents {
   block: { height: number; prevHash: string };
 }
 
+/** Closed channels whose statistics are kept (a client opening and closing channels forever costs nothing). */
+export const MAX_CLOSED_CHANNEL_STATS = 64;
+
 // A P2WPKH output to a fixed, unspendable-looking hash: the synthetic chain pays nobody real.
 const PAYOUT_SCRIPT = Uint8Array.of(0x00, 0x14, ...new Uint8Array(20).fill(0x48));
 
@@ -111,7 +122,11 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   private readonly clock: Clock;
   private readonly log: Sv2Logger;
   private readonly sessions = new Map<number, PoolSession>();
-  private readonly channelStats: ChannelStats[] = [];
+  /** Sockets still in the handshake (not yet sessions), so close() can end them too. */
+  private readonly handshaking = new Set<Socket>();
+  private readonly openChannelStats = new Map<PoolChannel, ChannelStats>();
+  private readonly closedChannelStats: ChannelStats[] = [];
+  private framesReceived = 0;
   private readonly closedByCode: Record<string, number> = {};
   private readonly rejectedByCode: Record<string, number> = {};
   private accepted = 0;
@@ -228,6 +243,11 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
     // Errors before the handshake settles are handled by the handshake; this guard keeps a late reset from
     // ever becoming an unhandled 'error' event.
     socket.on('error', () => {});
+    if (this.server === null) {
+      socket.destroy();
+      return;
+    }
+    this.handshaking.add(socket);
     const id = ++this.sessionCounter;
     this.totalConnections++;
     const limits: Partial<ConnectionLimits> = {
@@ -249,6 +269,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
       limits,
     }).then(
       (connection) => {
+        this.handshaking.delete(socket);
         if (this.server === null) {
           connection.close('shutdown', 'pool is shutting down');
           return;
@@ -261,10 +282,14 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
           this.log.info('connection closed', { connection: id, remote, code: info.code, reason: info.message });
           this.emit('connectionClosed', { connectionId: id, remote, code: info.code, message: info.message });
         });
+        connection.on('frame', () => {
+          this.framesReceived++;
+        });
         this.emit('connection', { connectionId: id, remote });
         connection.start();
       },
       (err: unknown) => {
+        this.handshaking.delete(socket);
         const code = (err as { code?: string }).code ?? 'handshake-failed';
         const message = err instanceof Error ? err.message : String(err);
         this.closedByCode[code] = (this.closedByCode[code] ?? 0) + 1;
@@ -275,13 +300,20 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   }
 
   onChannelOpened(channel: PoolChannel): void {
-    this.channelStats.push(channel.stats);
+    this.openChannelStats.set(channel, channel.stats);
     this.log.info('channel opened', {
       channel: channel.channelId,
       user: channel.userIdentity,
       difficulty: channel.stats.difficulty,
     });
     this.emit('channelOpened', channel.stats);
+  }
+
+  onChannelClosed(channel: PoolChannel): void {
+    if (!this.openChannelStats.delete(channel)) return;
+    channel.stats.open = false;
+    this.closedChannelStats.push(channel.stats);
+    if (this.closedChannelStats.length > MAX_CLOSED_CHANNEL_STATS) this.closedChannelStats.shift();
   }
 
   onShare(channel: PoolChannel, sequenceNumber: number, judgement: ShareJudgement): void {
@@ -362,13 +394,17 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   stats(): PoolStats {
     return {
       connections: { open: this.sessions.size, total: this.totalConnections, closedByCode: { ...this.closedByCode } },
+      framesReceived: this.framesReceived,
       shares: {
         accepted: this.accepted,
         rejected: this.rejected,
         rejectedByCode: { ...this.rejectedByCode },
         blocksFound: this.blocksFound,
       },
-      channels: this.channelStats.map((c) => ({ ...c, rejectedByCode: { ...c.rejectedByCode } })),
+      channels: [...this.openChannelStats.values(), ...this.closedChannelStats].map((c) => ({
+        ...c,
+        rejectedByCode: { ...c.rejectedByCode },
+      })),
       chain: {
         height: this.chain.height,
         prevHash: bytesToHexReversed(this.chain.prevHash),
@@ -386,6 +422,9 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
     const server = this.server;
     this.server = null;
     for (const session of [...this.sessions.values()]) session.close('shutdown', 'pool is shutting down');
+    // A handshake in progress would otherwise hold server.close() open until its timeout.
+    for (const socket of this.handshaking) socket.destroy();
+    this.handshaking.clear();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -12,8 +12,11 @@ import type { BlockTemplate, SyntheticChain } from './synthetic-chain.js';
 
 /** Jobs of the current block the pool still accepts shares for (older ones answer stale-share). */
 export const MAX_JOBS_PER_BLOCK = 64;
-/** Accepted shares remembered for duplicate detection per block (FIFO beyond that). */
-export const MAX_SEEN_SHARES = 200_000;
+/**
+ * Accepted shares remembered for duplicate detection per block (FIFO beyond that). Each is one number (about
+ * 30 bytes), so a channel costs at most ~1.5 MB even when a client floods it with shares at an easy target.
+ */
+export const MAX_SEEN_SHARES = 50_000;
 /** Bitcoin accepts block times up to two hours ahead. */
 export const MAX_NTIME_AHEAD_SEC = 7200;
 
@@ -44,6 +47,8 @@ export interface ChannelStats {
   rejectedByCode: Record<string, number>;
   blocksFound: number;
   lastShareAtMs: number | null;
+  /** False once the client closed the channel or its connection ended. */
+  open: boolean;
 }
 
 export class PoolChannel {
@@ -51,7 +56,8 @@ export class PoolChannel {
   private lastJobId = 0;
   /** First job id sent under the current block: lower ids are stale. */
   private epochFirstJobId = 1;
-  private readonly seen = new Set<string>();
+  /** The first 48 bits of each accepted share's header hash: the same share always hashes the same. */
+  private readonly seen = new Set<number>();
   target: bigint;
   /** Accepted since the last SubmitShares.Success, and the difficulty sum SRI reports. */
   batchCount = 0;
@@ -81,6 +87,7 @@ export class PoolChannel {
       rejectedByCode: {},
       blocksFound: 0,
       lastShareAtMs: null,
+      open: true,
     };
   }
 
@@ -142,10 +149,12 @@ export class PoolChannel {
       maxNtime: nowSec + MAX_NTIME_AHEAD_SEC,
     });
     if (!verdict.ok) return { ok: false, code: verdict.code };
-    const key = `${jobId}:${share.nonce}:${share.ntime}:${share.version}`;
+    const h = verdict.hash;
+    // Identical shares give identical headers; 48 random bits make a false duplicate (p ≈ n² / 2^49) negligible.
+    const key = h[0] + h[1] * 0x100 + h[2] * 0x10000 + h[3] * 0x1000000 + h[4] * 0x100000000 + h[5] * 0x10000000000;
     if (this.seen.has(key)) return { ok: false, code: SubmitSharesErrorCode.duplicateShare };
     this.seen.add(key);
-    if (this.seen.size > MAX_SEEN_SHARES) this.seen.delete(this.seen.values().next().value as string);
+    if (this.seen.size > MAX_SEEN_SHARES) this.seen.delete(this.seen.values().next().value as number);
     return {
       ok: true,
       blockFound: verdict.blockFound,

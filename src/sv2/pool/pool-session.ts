@@ -65,6 +65,7 @@ export interface SessionHost {
   currentTemplate(): BlockTemplate;
   readonly chain: SyntheticChain;
   onChannelOpened(channel: PoolChannel): void;
+  onChannelClosed(channel: PoolChannel): void;
   onShare(channel: PoolChannel, sequenceNumber: number, judgement: ShareJudgement): void;
   onChannelMismatch(sessionId: number, message: string): void;
 }
@@ -88,7 +89,11 @@ export class PoolSession {
     }, setupTimeoutMs);
     this.setupTimer.unref();
     connection.on('frame', (frame) => this.onFrame(frame));
-    connection.on('close', () => clearTimeout(this.setupTimer));
+    connection.on('close', () => {
+      clearTimeout(this.setupTimer);
+      for (const channel of this.channels.values()) this.host.onChannelClosed(channel);
+      this.channels.clear();
+    });
   }
 
   close(code: string, message: string): void {
@@ -111,6 +116,11 @@ export class PoolSession {
     }
     if (def.channelMsg !== header.channelMsg) {
       this.host.onChannelMismatch(this.id, `${def.name} sent with channel_msg=${header.channelMsg}`);
+    }
+    if (this.state === 'setup' && header.extensionType !== 0) {
+      // Extension negotiation comes after SetupConnection.Success, like every other message.
+      this.close('setup-required', `${def.name} before SetupConnection`);
+      return;
     }
     try {
       if (header.extensionType === EXTENSION_NEGOTIATION) this.onExtensionMessage(header.msgType, payload);
@@ -178,7 +188,11 @@ export class PoolSession {
       }
       case CloseChannel.msgType: {
         const msg = CloseChannel.decode(payload);
-        this.channels.delete(msg.channelId);
+        const channel = this.channels.get(msg.channelId);
+        if (channel !== undefined) {
+          this.channels.delete(msg.channelId);
+          this.host.onChannelClosed(channel);
+        }
         return;
       }
       case SetCustomMiningJob.msgType: {

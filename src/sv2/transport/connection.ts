@@ -316,6 +316,8 @@ export class Sv2Connection extends TypedEmitter<ConnectionEvents> {
   private finish(info: CloseInfo): void {
     if (this.closeInfo !== null) return;
     this.closeInfo = info;
+    // Answers queued while corked (a SetupConnection.Error before the close) still go out.
+    while (this.socket.writableCorked > 0) this.socket.uncork();
     this.socket.destroy();
     this.emit('close', info);
   }
@@ -323,6 +325,16 @@ export class Sv2Connection extends TypedEmitter<ConnectionEvents> {
   private onData(chunk: Uint8Array): void {
     if (this.closed) return;
     this.reader.push(chunk);
+    // Answers to every frame of this chunk leave in one write instead of one syscall each.
+    this.socket.cork();
+    try {
+      this.drainFrames();
+    } finally {
+      if (!this.socket.destroyed) this.socket.uncork();
+    }
+  }
+
+  private drainFrames(): void {
     for (;;) {
       let frame: Sv2Frame | null;
       try {

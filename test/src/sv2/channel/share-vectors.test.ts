@@ -1,10 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assembleCoinbase, stripWitness, transactionId } from '../../../../src/bitcoin/coinbase.js';
-import { leBytesToTarget, sha256d } from '../../../../src/bitcoin/index.js';
+import { difficultyFromTarget, leBytesToTarget, sha256d } from '../../../../src/bitcoin/index.js';
 import { checkShare, extendedShareMerkleRoot, shareHeader } from '../../../../src/sv2/channel/share-check.js';
-import { hashRateToTarget, targetToU256 } from '../../../../src/sv2/channel/target.js';
+import { hashRateToTarget, targetFromU256, targetToU256 } from '../../../../src/sv2/channel/target.js';
 import { BIP320_VERSION_MASK, BIP323_VERSION_MASK, versionError } from '../../../../src/sv2/channel/version-rolling.js';
+import type {
+  NewExtendedMiningJob,
+  NewMiningJob,
+  OpenExtendedMiningChannelSuccess,
+  OpenStandardMiningChannelSuccess,
+  SetNewPrevHash,
+  SubmitSharesExtended,
+  SubmitSharesStandard,
+  SubmitSharesSuccess,
+} from '../../../../src/sv2/messages/mining.js';
+import { decodeFrameBytes } from '../../../../src/sv2/messages/registry.js';
 import { bytesToHex, bytesToHexReversed, hexToBytes } from '../../../../src/util/hex.js';
 import type { Sv2FramesFile } from '../../../support/sv2-vectors.js';
 import { readVectorJson, vectorsMissing } from '../../../support/vectors.js';
@@ -173,36 +184,97 @@ test('sri-extended-channel-shares.json: all 8 cases — coinbase, witness strip,
   assert.equal(shares, 10);
 });
 
-test('sv2-frames.json sessions: the standard and extended shares meet their channel targets', {
+/** Decodes a session's frames in order and returns each message's value by name (the last one wins). */
+function replaySession(frames: Array<{ message: string; frame: string }>): Map<string, Record<string, unknown>> {
+  const byName = new Map<string, Record<string, unknown>>();
+  for (const f of frames) {
+    const decoded = decodeFrameBytes(hexToBytes(f.frame));
+    assert.equal(decoded.def.name, f.message);
+    byName.set(f.message, decoded.value as Record<string, unknown>);
+  }
+  return byName;
+}
+
+test('sv2-frames.json standard session: the header rebuilt from the decoded frames hashes as the check says', {
   skip: vectorsMissing,
 }, () => {
   const f = readVectorJson<Sv2FramesFile>('sv2/sv2-frames.json');
-  const std = f.standardSession.check as { header80: string; headerHashDisplay: string; meetsTarget: boolean };
-  const root = hexToBytes('bdc819f67749222ad170ed32a947a3c0185438569347f32c126ba7a9a942ba62');
-  const tip = {
-    prevHash: hexToBytes('c835fd81d61f2b54b33a3a4c80d518352690cd58ac14fb16d98d15dd15000000'),
-    nbits: 453040064,
-    minNtime: 1745596930,
+  const check = f.standardSession.check as {
+    header80: string;
+    headerHashInternal: string;
+    headerHashDisplay: string;
+    meetsTarget: boolean;
   };
-  const share = { nonce: 244405, ntime: 1745596932, version: 0x20000000 };
-  assert.equal(bytesToHex(shareHeader(root, tip, share)), std.header80);
+  const m = replaySession(f.standardSession.frames);
+  const opened = m.get('OpenStandardMiningChannel.Success') as unknown as OpenStandardMiningChannelSuccess;
+  const job = m.get('NewMiningJob') as unknown as NewMiningJob;
+  const prev = m.get('SetNewPrevHash') as unknown as SetNewPrevHash;
+  const share = m.get('SubmitSharesStandard') as unknown as SubmitSharesStandard;
+  const ack = m.get('SubmitShares.Success') as unknown as SubmitSharesSuccess;
+  assert.equal(prev.jobId, job.jobId, 'the prev hash activates the future job');
+  assert.equal(share.jobId, job.jobId);
+  assert.equal(ack.lastSequenceNumber, share.sequenceNumber);
+  const tip = { prevHash: prev.prevHash, nbits: prev.nbits, minNtime: prev.minNtime };
+  assert.equal(bytesToHex(shareHeader(job.merkleRoot, tip, share)), check.header80);
   const v = checkShare({
-    jobVersion: 0x20000000,
+    jobVersion: job.version,
+    merkleRoot: job.merkleRoot,
+    tip,
+    share,
+    target: targetFromU256(opened.target),
+    versionRollingAllowed: true,
+  });
+  assert.equal(v.ok, check.meetsTarget);
+  assert.ok(v.ok && !v.blockFound);
+  assert.equal(bytesToHex(v.hash), check.headerHashInternal);
+  assert.equal(bytesToHexReversed(v.hash), check.headerHashDisplay);
+  // SRI reports floor(difficulty) summed: this target is easier than difficulty 1, so the sum is 0.
+  assert.ok(difficultyFromTarget(targetFromU256(opened.target)) < 1);
+  assert.equal(ack.newSharesSum, 0n);
+});
+
+test('sv2-frames.json extended session: coinbase, witness strip, txid, merkle root, header and hash from the frames', {
+  skip: vectorsMissing,
+}, () => {
+  const f = readVectorJson<Sv2FramesFile>('sv2/sv2-frames.json');
+  const check = f.extendedSession.check as {
+    coinbaseTx: string;
+    coinbaseTxNoWitness: string;
+    coinbaseTxid: string;
+    merkleRootHeaderOrder: string;
+    header80: string;
+    headerHashDisplay: string;
+    meetsTarget: boolean;
+  };
+  const m = replaySession(f.extendedSession.frames);
+  const opened = m.get('OpenExtendedMiningChannel.Success') as unknown as OpenExtendedMiningChannelSuccess;
+  const job = m.get('NewExtendedMiningJob') as unknown as NewExtendedMiningJob;
+  const prev = m.get('SetNewPrevHash') as unknown as SetNewPrevHash;
+  const share = m.get('SubmitSharesExtended') as unknown as SubmitSharesExtended;
+  assert.equal(share.extranonce.length, opened.extranonceSize, 'the share carries exactly extranonce_size bytes');
+  const coinbase = assembleCoinbase(
+    job.coinbaseTxPrefix,
+    [opened.extranoncePrefix, share.extranonce],
+    job.coinbaseTxSuffix,
+  );
+  assert.equal(bytesToHex(coinbase), check.coinbaseTx);
+  assert.equal(bytesToHex(stripWitness(coinbase)), check.coinbaseTxNoWitness);
+  assert.equal(bytesToHex(transactionId(coinbase)), check.coinbaseTxid);
+  const root = extendedShareMerkleRoot(job, opened.extranoncePrefix, share.extranonce);
+  assert.equal(bytesToHex(root), check.merkleRootHeaderOrder);
+  const tip = { prevHash: prev.prevHash, nbits: prev.nbits, minNtime: prev.minNtime };
+  assert.equal(bytesToHex(shareHeader(root, tip, share)), check.header80);
+  const v = checkShare({
+    jobVersion: job.version,
     merkleRoot: root,
     tip,
     share,
-    target: leBytesToTarget(hexToBytes('00000000000000000000000000000000000000000000000000000000ffff0000')),
-    versionRollingAllowed: true,
+    target: targetFromU256(opened.target),
+    versionRollingAllowed: job.versionRollingAllowed,
   });
-  assert.ok(v.ok && !v.blockFound && std.meetsTarget);
-  assert.equal(bytesToHexReversed(v.hash), std.headerHashDisplay);
-  const ext = f.extendedSession.check as {
-    coinbaseTx: string;
-    coinbaseTxid: string;
-    header80: string;
-    headerHashDisplay: string;
-  };
-  assert.equal(bytesToHex(transactionId(hexToBytes(ext.coinbaseTx))), ext.coinbaseTxid);
+  assert.equal(v.ok, check.meetsTarget);
+  assert.ok(v.ok);
+  assert.equal(bytesToHexReversed(v.hash), check.headerHashDisplay);
 });
 
 test('sv2-frames.json hashrateToTarget: all 4 cases, SRI formula, no clamping at difficulty 1', {
@@ -212,10 +284,9 @@ test('sv2-frames.json hashrateToTarget: all 4 cases, SRI formula, no clamping at
   assert.equal(f.hashrateToTarget.cases.length, 4);
   for (const c of f.hashrateToTarget.cases) {
     // Nominal hash rates travel as F32.
-    assert.equal(
-      bytesToHex(targetToU256(hashRateToTarget(Math.fround(c.nominalHashRate), c.sharesPerMinute))),
-      c.targetLE,
-    );
+    const target = hashRateToTarget(Math.fround(c.nominalHashRate), c.sharesPerMinute);
+    assert.equal(bytesToHex(targetToU256(target)), c.targetLE);
+    assert.equal(target.toString(16).padStart(64, '0'), c.targetBE);
   }
 });
 

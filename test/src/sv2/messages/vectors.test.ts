@@ -20,6 +20,10 @@ function checkFrame(v: FrameVector): void {
   if (v.msgType !== undefined) assert.equal(decoded.def.msgType, v.msgType, v.message);
   if (v.extensionType !== undefined) assert.equal(decoded.def.extensionType, v.extensionType, v.message);
   if (v.channelMsg !== undefined) assert.equal(decoded.frame.header.channelMsg, v.channelMsg, v.message);
+  if (v.payloadLength !== undefined) {
+    assert.equal(decoded.frame.header.msgLength, v.payloadLength, `${v.message}: msg_length`);
+    assert.equal(bytes.length, 6 + v.payloadLength, `${v.message}: frame size`);
+  }
   assert.equal(decoded.channelBitMismatch, false, `${v.message}: the vector uses the spec's channel bit`);
   assert.equal(decoded.def.name.replace(/ \(.*\)$/, ''), v.message.replace(/\(TDP\)$/, ''));
   assert.deepEqual(decoded.def.toJson(decoded.value), normaliseF32(v.fields, f32Fields(decoded.def.name)), v.message);

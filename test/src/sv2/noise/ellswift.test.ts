@@ -45,7 +45,7 @@ test('BIP324 xswiftec_inv_test_vectors.csv: every case gives the listed t or non
       }
     }
   }
-  assert.ok(found > 50, `${found} preimages checked`);
+  assert.equal(found, 98, 'every listed preimage checked (the other 158 of 256 cases: none, also checked)');
 });
 
 test('BIP324 packet_encoding_test_vectors.csv: decode, x-only ECDH and the tagged shared secret', {

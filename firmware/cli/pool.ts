@@ -1,0 +1,235 @@
+import { readFileSync } from 'node:fs';
+import { formatSv2Url } from '../../src/sv2/client/url.js';
+import { AuthorityKeyError, parseSecretKey } from '../../src/sv2/noise/authority-key.js';
+import { LocalPool, type PoolStats } from '../../src/sv2/pool/local-pool.js';
+import { bytesToHex, HexError, hexToBytes } from '../../src/util/hex.js';
+import { parseCommandArgs, parseIntInRange, parseNumberInRange } from './args.js';
+import { type CliIo, type Command, EXIT_OK, printJson, UsageError, WorkError } from './command.js';
+
+const usage = `Usage: hashaxe pool [--listen HOST:PORT] [--share-rate N/min] [--block-interval SECONDS]
+                    [--job-interval SECONDS] [--authority-secret-file PATH] [--cert-validity SECONDS]
+                    [--stats-interval SECONDS] [--json]
+
+Runs hashaxe's local Stratum V2 pool: Noise-encrypted, authenticated by a certificate signed with an authority
+key it prints, standard channels, jobs from a synthetic chain (a random previous hash every --block-interval
+seconds, a real coinbase per channel, merkle root), a target from each channel's nominal hash rate, and full
+validation of every share (header rebuilt, SHA-256d, target, stale, duplicate). Nothing it finds is a real
+block. It runs until interrupted (Ctrl-C / SIGTERM) and then stops cleanly.
+
+  --listen HOST:PORT          where to listen (default 127.0.0.1:34254; port 0 picks a free one)
+  --share-rate N/min          target shares per minute per channel (default 6)
+  --block-interval S          a new previous hash every S seconds (default 60; 0 = never)
+  --job-interval S            new work on the same block every S seconds (default 30; 0 = never)
+  --authority-secret-file P   authority secret key (base58check as in SRI configs, or 64 hex digits), so the
+                              printed public key stays the same across restarts (default: a new key per run)
+  --cert-validity S           lifetime of each handshake's certificate (default 3600)
+  --stats-interval S          print statistics every S seconds (default 10; 0 = only when stopping)
+  --json                      one JSON object per line: "ready" (authority key, URL), "connection",
+                              "connectionClosed", "channelOpened", "stats", and "stopped" with final statistics`;
+
+const DEFAULT_PORT = 34254;
+
+/** "HOST:PORT", "[v6]:PORT", optionally with tcp://. */
+function parseListen(text: string | undefined): { host: string; port: number } {
+  if (text === undefined) return { host: '127.0.0.1', port: DEFAULT_PORT };
+  const m = /^(?:tcp:\/\/)?(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s/]+)):(\d{1,5})$/.exec(text.trim());
+  if (m === null)
+    throw new UsageError(`--listen must be HOST:PORT (e.g. 127.0.0.1:34254), got ${JSON.stringify(text)}`);
+  const port = parseIntInRange('--listen port', m[3], 0, 65535);
+  return { host: m[1] ?? m[2], port };
+}
+
+/** "20/min", "20 /min", "20" → 20 shares per minute. */
+function parseShareRate(text: string | undefined): number {
+  if (text === undefined) return 6;
+  const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*(?:\/\s*min)?\s*$/i.exec(text);
+  const value = m === null ? Number.NaN : Number(m[1]);
+  if (!(value > 0 && value <= 6000)) {
+    throw new UsageError(`--share-rate must be N/min with 0 < N ≤ 6000, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+/** Seconds → milliseconds; 0 turns the timer off, anything else must be at least 0.1 s. */
+function parseInterval(name: string, text: string | undefined, fallbackSec: number): number {
+  if (text === undefined) return fallbackSec * 1000;
+  const sec = parseNumberInRange(name, text, 0, 86_400);
+  if (sec > 0 && sec < 0.1) throw new UsageError(`${name} must be 0 (never) or at least 0.1 seconds, got ${sec}`);
+  return Math.round(sec * 1000);
+}
+
+function readAuthoritySecret(path: string | undefined): Uint8Array | undefined {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError(`--authority-secret-file ${JSON.stringify(path)} cannot be read (${code})`);
+  }
+  try {
+    return /^(0x)?[0-9a-fA-F]{64}$/.test(text) ? hexToBytes(text, 32) : parseSecretKey(text);
+  } catch (err) {
+    if (err instanceof AuthorityKeyError || err instanceof HexError) {
+      throw new UsageError(`--authority-secret-file ${JSON.stringify(path)}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
+function statsLine(s: PoolStats): Record<string, unknown> {
+  return {
+    connections: s.connections,
+    framesReceived: s.framesReceived,
+    shares: s.shares,
+    chain: s.chain,
+    channels: s.channels.map((c) => ({
+      channelId: c.channelId,
+      connectionId: c.connectionId,
+      userIdentity: c.userIdentity,
+      open: c.open,
+      nominalHashRateHs: c.nominalHashRateHs,
+      difficulty: c.difficulty,
+      accepted: c.accepted,
+      rejected: c.rejected,
+      rejectedByCode: c.rejectedByCode,
+      blocksFound: c.blocksFound,
+    })),
+    channelBitMismatches: s.channelBitMismatches,
+  };
+}
+
+function statsText(s: PoolStats): string {
+  const rejected = Object.entries(s.shares.rejectedByCode)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+  return (
+    `${s.connections.open} connection(s) open (${s.connections.total} total), ` +
+    `${s.channels.filter((c) => c.open).length} channel(s), ${s.shares.accepted} share(s) accepted, ` +
+    `${s.shares.rejected} rejected${rejected ? ` (${rejected})` : ''}, chain height ${s.chain.height}`
+  );
+}
+
+export const pool: Command = {
+  path: ['pool'],
+  summary: 'run the local Stratum V2 pool (synthetic chain; prints its authority key)',
+  usage,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseCommandArgs(
+      args,
+      {
+        listen: { type: 'string' },
+        'share-rate': { type: 'string' },
+        'block-interval': { type: 'string' },
+        'job-interval': { type: 'string' },
+        'authority-secret-file': { type: 'string' },
+        'cert-validity': { type: 'string' },
+        'stats-interval': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      false,
+    );
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    const { host, port } = parseListen(values.listen);
+    const sharesPerMinute = parseShareRate(values['share-rate']);
+    const prevHashIntervalMs = parseInterval('--block-interval', values['block-interval'], 60);
+    const jobIntervalMs = parseInterval('--job-interval', values['job-interval'], 30);
+    const statsIntervalMs = parseInterval('--stats-interval', values['stats-interval'], 10);
+    const certificateValiditySec =
+      values['cert-validity'] === undefined
+        ? 3600
+        : parseIntInRange('--cert-validity', values['cert-validity'], 60, 10 * 365 * 86_400);
+    const authoritySecretKey = readAuthoritySecret(values['authority-secret-file']);
+    const json = values.json === true;
+
+    let local: LocalPool;
+    try {
+      local = await LocalPool.start({
+        host,
+        port,
+        sharesPerMinute,
+        prevHashIntervalMs,
+        jobIntervalMs,
+        certificateValiditySec,
+        authoritySecretKey,
+      });
+    } catch (err) {
+      if (err instanceof RangeError) throw new UsageError(`--authority-secret-file: ${err.message}`);
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'EADDRINUSE' ? 'address already in use' : (e.code ?? e.message);
+      throw new WorkError(`cannot listen on ${host}:${port}: ${why}`);
+    }
+    // A wildcard address is no use in a URL: show the loopback one (other machines use this host's address).
+    const urlHost = WILDCARD_HOSTS.has(host) ? '127.0.0.1' : host;
+    const url = formatSv2Url(urlHost, local.port, local.authorityKeyText);
+    if (json) {
+      printJson(io, {
+        event: 'ready',
+        host,
+        port: local.port,
+        authorityKey: local.authorityKeyText,
+        authorityKeyHex: bytesToHex(local.authorityPublicKey),
+        url,
+        sharesPerMinute,
+        blockIntervalSec: prevHashIntervalMs / 1000,
+        jobIntervalSec: jobIntervalMs / 1000,
+        certificateValiditySec,
+      });
+    } else {
+      io.stdout(
+        [
+          `hashaxe pool: local Stratum V2 pool on ${host}:${local.port} (synthetic chain: no real blocks)`,
+          `  authority public key: ${local.authorityKeyText}`,
+          `  miners connect to:    ${url}${WILDCARD_HOSTS.has(host) ? '  (other machines: use this host’s address)' : ''}`,
+          `  ${sharesPerMinute} share(s)/min per channel, ` +
+            `new block ${prevHashIntervalMs > 0 ? `every ${prevHashIntervalMs / 1000} s` : 'never'}, ` +
+            `new job ${jobIntervalMs > 0 ? `every ${jobIntervalMs / 1000} s` : 'never'}; Ctrl-C stops`,
+          '',
+        ].join('\n'),
+      );
+    }
+    local.on('connection', (c) => {
+      if (json) printJson(io, { event: 'connection', ...c });
+      else io.stdout(`connection ${c.connectionId} from ${c.remote}\n`);
+    });
+    local.on('connectionClosed', (c) => {
+      if (json) printJson(io, { event: 'connectionClosed', ...c });
+      else io.stdout(`connection ${c.connectionId} closed (${c.code}): ${c.message}\n`);
+    });
+    local.on('channelOpened', (c) => {
+      if (json) {
+        printJson(io, {
+          event: 'channelOpened',
+          channelId: c.channelId,
+          connectionId: c.connectionId,
+          userIdentity: c.userIdentity,
+          nominalHashRateHs: c.nominalHashRateHs,
+          difficulty: c.difficulty,
+        });
+      } else {
+        io.stdout(
+          `channel ${c.channelId} opened for ${JSON.stringify(c.userIdentity)} ` +
+            `(${c.nominalHashRateHs} H/s, difficulty ${c.difficulty.toPrecision(4)})\n`,
+        );
+      }
+    });
+    const report = (event: 'stats' | 'stopped'): void => {
+      const s = local.stats();
+      if (json) printJson(io, { event, ...statsLine(s) });
+      else io.stdout(`${event === 'stopped' ? 'stopped' : 'stats'}: ${statsText(s)}\n`);
+    };
+    const timer = statsIntervalMs > 0 ? setInterval(() => report('stats'), statsIntervalMs) : null;
+    try {
+      if (!io.signal.aborted) {
+        await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
+      }
+    } finally {
+      if (timer !== null) clearInterval(timer);
+      await local.close();
+      report('stopped');
+    }
+    return EXIT_OK;
+  },
+};
