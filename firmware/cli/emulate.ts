@@ -8,6 +8,7 @@ import {
 } from '../../drivers/emulator/bm13xx-emulator.js';
 import { type EmulatorEndpoint, serveOnPty, serveOnTcp } from '../../drivers/emulator/chain-endpoint.js';
 import { TransportError } from '../../drivers/transport/transport.js';
+import { formatHashrate, formatScale, parseHashrate, parseScale } from '../../src/util/units.js';
 import { parseCommandArgs, parseIntInRange, parseNumberInRange } from './args.js';
 import { type CliIo, type Command, EXIT_OK, printJson, UsageError, WorkError } from './command.js';
 
@@ -31,38 +32,24 @@ the whole chain (default 1M) and report every nonce that meets ticket difficulty
   --status-interval S  print status every S seconds (default 10; 0 = only at start and end)
   --json               one JSON object per line: a "ready" line (endpoint, scale, rate), status lines, "stopped"`;
 
-/** Parses "1M", "250k", "1.5e6" as hashes per second. */
+/** --hashrate: "1M", "250k", "1.5e6" hashes per second, 1k to 1G. */
 function parseRate(text: string | undefined): number {
   if (text === undefined) return DEFAULT_EMULATOR_HASHRATE_HS;
-  const m = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([kKmMgG]?)\s*(?:h\/?s)?\s*$/i.exec(text);
-  const mult: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
-  const value = m === null ? Number.NaN : Number(m[1]) * mult[m[2].toLowerCase()];
+  const value = parseHashrate(text);
   if (!(value >= 1000 && value <= 1e9)) {
     throw new UsageError(`--hashrate must be between 1k and 1G hashes per second, got ${JSON.stringify(text)}`);
   }
   return value;
 }
 
-/** Parses "2^-21" or a plain number in (0, 1]. */
-function parseScale(text: string | undefined): number {
+/** --difficulty-scale: "2^-21" or a plain number in (0, 1]. */
+function parseScaleFlag(text: string | undefined): number {
   if (text === undefined) return DEFAULT_DIFFICULTY_SCALE;
-  const power = /^\s*2\s*\^\s*(-?\d+)\s*$/.exec(text);
-  const value = power !== null ? 2 ** Number(power[1]) : Number(text);
-  if (!(value > 0 && value <= 1) || text.trim() === '') {
+  const value = parseScale(text);
+  if (value === null) {
     throw new UsageError(`--difficulty-scale must be in (0, 1], e.g. 2^-21 or 0.001, got ${JSON.stringify(text)}`);
   }
   return value;
-}
-
-function formatRate(hs: number): string {
-  if (hs >= 1e6) return `${(hs / 1e6).toFixed(2)} MH/s`;
-  if (hs >= 1e3) return `${(hs / 1e3).toFixed(1)} kH/s`;
-  return `${hs.toFixed(0)} H/s`;
-}
-
-function scaleText(scale: number): string {
-  const log = Math.log2(scale);
-  return Number.isInteger(log) ? `2^${log}` : scale.toPrecision(4);
 }
 
 export const emulate: Command = {
@@ -107,7 +94,7 @@ export const emulate: Command = {
         ? 10
         : parseNumberInRange('--status-interval', values['status-interval'], 0, 86_400);
     const hashrateHs = parseRate(values.hashrate);
-    const difficultyScale = parseScale(values['difficulty-scale']);
+    const difficultyScale = parseScaleFlag(values['difficulty-scale']);
     const model = chipModel(chip as ChipModelName);
 
     const chain = new EmulatedChain({ model: model.name, chips, hashrateHs, difficultyScale, workers });
@@ -125,8 +112,8 @@ export const emulate: Command = {
       event: 'ready',
       emulated: true,
       notice:
-        `EMULATED ${model.name.toUpperCase()} chips: ${formatRate(hashrateHs)} of real hashing, nonces reported at ` +
-        `ticket difficulty × ${scaleText(difficultyScale)}; check them against that scaled difficulty`,
+        `EMULATED ${model.name.toUpperCase()} chips: ${formatHashrate(hashrateHs)} of real hashing, nonces reported at ` +
+        `ticket difficulty × ${formatScale(difficultyScale)}; check them against that scaled difficulty`,
       chip: model.name,
       chips,
       kind: endpoint.kind,
@@ -144,8 +131,8 @@ export const emulate: Command = {
       io.stdout(
         [
           `hashaxe emulate: ${chips} × ${model.name.toUpperCase()} on ${endpoint.kind === 'pty' ? 'pty' : 'TCP'} ${endpoint.endpoint}`,
-          `  *** EMULATED CHIPS: ${formatRate(hashrateHs)} of REAL hashing for the whole chain (${chain.workerCount === 0 ? 'main thread' : `${chain.workerCount} worker thread(s)`}) ***`,
-          `  *** nonces are reported at ticket difficulty × ${scaleText(difficultyScale)} (ticket 256 → difficulty ${(256 * difficultyScale).toPrecision(4)}); check them against that ***`,
+          `  *** EMULATED CHIPS: ${formatHashrate(hashrateHs)} of REAL hashing for the whole chain (${chain.workerCount === 0 ? 'main thread' : `${chain.workerCount} worker thread(s)`}) ***`,
+          `  *** nonces are reported at ticket difficulty × ${formatScale(difficultyScale)} (ticket 256 → difficulty ${(256 * difficultyScale).toPrecision(4)}); check them against that ***`,
           `  a real ${model.name.toUpperCase()} at ${model.defaultFrequencyMhz} MHz would hash ${nominal.toFixed(1)} GH/s per chip`,
           `  connect a host to ${endpoint.endpoint}; Ctrl-C stops`,
           '',
@@ -173,7 +160,7 @@ export const emulate: Command = {
         const nonces = s.perChip.reduce((n, c) => n + c.nonces, 0);
         const f = s.perChip[0]?.frequencyMhz ?? 0;
         io.stdout(
-          `${event}: ${s.attached ? 'host attached' : 'no host'}, real ${formatRate(s.measuredHashrateHs)}, ` +
+          `${event}: ${s.attached ? 'host attached' : 'no host'}, real ${formatHashrate(s.measuredHashrateHs)}, ` +
             `${nonces} nonce(s) reported, line ${s.lineBaud} baud, PLL ${f.toFixed(2)} MHz ` +
             `(silicon: ${s.nominalHashrateGhs.toFixed(1)} GH/s)\n`,
         );

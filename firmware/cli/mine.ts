@@ -8,9 +8,9 @@ import {
   loadMinerConfig,
   type MinerConfig,
   parsePortSpec,
-  parseScale,
 } from '../../src/config/miner-config.js';
 import { parseAuthorityKey } from '../../src/sv2/noise/authority-key.js';
+import { parseScale } from '../../src/util/units.js';
 import type { BoardLog } from '../board/board-control.js';
 import { Miner, MinerStartError, type PeripheralsMode } from '../daemon/miner.js';
 import { StatusReporter } from '../daemon/status-line.js';

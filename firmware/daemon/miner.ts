@@ -18,6 +18,7 @@ import type { MinerConfig } from '../../src/config/miner-config.js';
 import { MiningEngine } from '../../src/mining/engine.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
 import { LocalPool } from '../../src/sv2/pool/local-pool.js';
+import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/units.js';
 import type { MiningStatus } from '../api/mining-status.js';
 import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
@@ -25,7 +26,7 @@ import { type BoardHardware, openBoardHardware } from '../board/hardware.js';
 import { bringUpChain } from './chain-bringup.js';
 import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
-import { formatDifficulty, redact, Upstream, type UpstreamPool } from './upstream.js';
+import { redact, Upstream, type UpstreamPool } from './upstream.js';
 
 /** How the board's fan, sensors, regulator and reset line are reached. */
 export type PeripheralsMode = 'emulated' | 'hardware' | 'none';
@@ -178,8 +179,8 @@ export class Miner {
       this.hardware = this.rig.hardware;
       portPath = this.rig.portPath;
       this.log.info(
-        `emulated ${board.asic.count}× ${board.asic.model} on ${portPath}: ${formatRate(config.emulator.hashrateHs)} of real SHA-256d, ` +
-          `nonces reported at ticket × ${scaleText(config.emulator.difficultyScale)} (CPU hashing is ~10^5× slower than silicon)`,
+        `emulated ${board.asic.count}× ${board.asic.model} on ${portPath}: ${formatHashrate(config.emulator.hashrateHs)} of real SHA-256d, ` +
+          `nonces reported at ticket × ${formatScale(config.emulator.difficultyScale)} (CPU hashing is ~10^5× slower than silicon)`,
       );
     } else {
       portPath =
@@ -524,19 +525,6 @@ function round(x: number): number {
 function poolPort(url: string): number {
   const m = /:(\d+)(?:\/|$)/.exec(url.replace(/^sv2\+tcp:\/\//, ''));
   return m ? Number(m[1]) : 0;
-}
-
-export function formatRate(hs: number): string {
-  if (hs >= 1e12) return `${(hs / 1e12).toFixed(2)} TH/s`;
-  if (hs >= 1e9) return `${(hs / 1e9).toFixed(2)} GH/s`;
-  if (hs >= 1e6) return `${(hs / 1e6).toFixed(2)} MH/s`;
-  if (hs >= 1e3) return `${(hs / 1e3).toFixed(1)} kH/s`;
-  return `${hs.toFixed(0)} H/s`;
-}
-
-function scaleText(scale: number): string {
-  const log = Math.log2(scale);
-  return Number.isInteger(log) ? `2^${log}` : scale.toPrecision(4);
 }
 
 /** Checks a model name without constructing anything (boards are validated already; this guards casts). */

@@ -2,9 +2,10 @@
  * The miner's live status: on a terminal one line rewritten in place every second; elsewhere (systemd, a
  * pipe) a plain log line every `intervalSec`. Log messages clear the live line first so they never mix.
  */
+
+import { formatDifficulty, formatHashrate } from '../../src/util/units.js';
 import type { CliIo } from '../cli/command.js';
-import { formatRate, type Miner, type MinerSummary } from './miner.js';
-import { formatDifficulty } from './upstream.js';
+import type { Miner, MinerSummary } from './miner.js';
 
 export class StatusReporter {
   private timer: NodeJS.Timeout | null = null;
@@ -49,7 +50,7 @@ export class StatusReporter {
     const t = miner.telemetry();
     const parts: string[] = [];
     if (s === null) return 'starting…';
-    parts.push(`${formatRate(s.hashrateGhs.m1 * 1e9)} (pool ${formatRate(s.poolHashrateGhs.m1 * 1e9)})`);
+    parts.push(`${formatHashrate(s.hashrateGhs.m1 * 1e9)} (pool ${formatHashrate(s.poolHashrateGhs.m1 * 1e9)})`);
     const rejects = Object.entries(s.rejectReasons)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
@@ -73,11 +74,11 @@ export class StatusReporter {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
     const emulated =
-      s.emulatedHashrateGhs === null ? '' : ` (emulator configured for ${formatRate(s.emulatedHashrateGhs * 1e9)})`;
+      s.emulatedHashrateGhs === null ? '' : ` (emulator configured for ${formatHashrate(s.emulatedHashrateGhs * 1e9)})`;
     return (
       `summary: ${s.accepted} shares accepted, ${s.rejected} rejected${reasons ? ` (${reasons})` : ''}, ` +
-      `${s.hwErrors} hardware errors; hash rate ${formatRate(s.hashrateGhs * 1e9)}${emulated}, ` +
-      `pool-side ${formatRate(s.poolHashrateGhs * 1e9)}; best difficulty ${formatDifficulty(s.bestDifficulty)}; ` +
+      `${s.hwErrors} hardware errors; hash rate ${formatHashrate(s.hashrateGhs * 1e9)}${emulated}, ` +
+      `pool-side ${formatHashrate(s.poolHashrateGhs * 1e9)}; best difficulty ${formatDifficulty(s.bestDifficulty)}; ` +
       `${s.jobs} jobs, ${s.prevHashChanges} new blocks in ${formatUptime(s.uptimeSeconds)}`
     );
   }

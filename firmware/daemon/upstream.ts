@@ -11,6 +11,7 @@
 import type { ShareSubmitter } from '../../src/mining/engine.js';
 import type { ActiveJob, MiningChannelInfo } from '../../src/sv2/client/channel.js';
 import { type DeviceInfo, type ShareResultEvent, Sv2MiningClient } from '../../src/sv2/client/mining-client.js';
+import { formatDifficulty } from '../../src/util/units.js';
 
 export interface UpstreamPool {
   url: string;
@@ -280,14 +281,4 @@ function describe(err: unknown): string {
 /** A pool URL for logs: the authority key shortened (it is public, but long). */
 export function redact(url: string): string {
   return url.replace(/\/([1-9A-HJ-NP-Za-km-z]{12})[1-9A-HJ-NP-Za-km-z]{20,}$/, '/$1…');
-}
-
-export function formatDifficulty(d: number): string {
-  if (!Number.isFinite(d)) return String(d);
-  if (d >= 1e12) return `${(d / 1e12).toFixed(2)}T`;
-  if (d >= 1e9) return `${(d / 1e9).toFixed(2)}G`;
-  if (d >= 1e6) return `${(d / 1e6).toFixed(2)}M`;
-  if (d >= 1e3) return `${(d / 1e3).toFixed(2)}k`;
-  if (d >= 1) return d.toFixed(2);
-  return d.toPrecision(3);
 }

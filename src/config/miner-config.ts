@@ -13,6 +13,7 @@
  *   }
  */
 import { readFileSync } from 'node:fs';
+import { parseScale } from '../util/units.js';
 import { ConfigFieldError, describe, type Json, JsonReader, join } from './json-reader.js';
 
 /**
@@ -99,15 +100,6 @@ export function parsePortSpec(text: string): PortSpec | string {
 /** Checks an SV2 pool URL's shape (the SV2 client parses it fully when it connects). */
 export function isSv2Url(text: string): boolean {
   return SV2_URL.test(text.trim());
-}
-
-/** Parses a difficulty scale: a number in (0, 1] or a power of two written "2^-21". */
-export function parseScale(value: unknown): number | null {
-  if (typeof value === 'number') return value > 0 && value <= 1 ? value : null;
-  if (typeof value !== 'string') return null;
-  const power = /^\s*2\s*\^\s*(-?\d+)\s*$/.exec(value);
-  const n = power !== null ? 2 ** Number(power[1]) : value.trim() === '' ? Number.NaN : Number(value);
-  return n > 0 && n <= 1 ? n : null;
 }
 
 /** Reads and validates a config file; throws ConfigFieldError naming the field (exit 2 in the CLI). */

@@ -5,9 +5,9 @@ import {
   checkSettingsForBoard,
   DEFAULT_MINER_CONFIG,
   parsePortSpec,
-  parseScale,
   validateMinerConfig,
 } from '../../../src/config/miner-config.js';
+import { parseScale } from '../../../src/util/units.js';
 
 const KEY = '9auqWEzQDVyd2oe1JVGFLMLHZtCo2FFqZwtKA5gd9xbuEu7PH72';
 
