@@ -10,7 +10,7 @@ import {
   parsePortSpec,
 } from '../../src/config/miner-config.js';
 import { parseAuthorityKey } from '../../src/sv2/noise/authority-key.js';
-import { parseScale } from '../../src/util/units.js';
+import { parseHashrate, parseScale } from '../../src/util/units.js';
 import type { BoardLog } from '../board/board-control.js';
 import { Miner, MinerStartError, type PeripheralsMode } from '../daemon/miner.js';
 import { StatusReporter } from '../daemon/status-line.js';
@@ -21,7 +21,7 @@ import { packageVersion } from './version.js';
 const usage = `Usage: hashaxe mine [--board NAME|FILE] [--port PATH|tcp://HOST:PORT|emulated]
                     [--pool sv2+tcp://HOST:PORT[/AUTHORITY_KEY]|local] [--authority KEY] [--user NAME]
                     [--config FILE] [--duration SECONDS] [--json]
-                    [--peripherals auto|hardware|emulated|none] [--difficulty-scale S]
+                    [--peripherals auto|hardware|emulated|none] [--difficulty-scale S] [--hashrate H/s]
                     [--frequency MHz] [--voltage mV] [--api-port PORT | --no-api]
 
 Runs the miner: powers the board, brings up its ASIC chain, takes work from a Stratum V2 pool over Noise,
@@ -42,6 +42,7 @@ A config file (--config) holds the same and more (several pools for failover, se
   --peripherals MODE      fan/sensors/regulator/reset: auto (emulated with --port emulated, hardware with
                           board, /dev/tty* and /dev/serial*, none otherwise), hardware, emulated or none
   --difficulty-scale S    chips behind --port report at ticket × S (an external \`hashaxe emulate\` prints it)
+  --hashrate H/s          what emulated chips really hash (default 1M; an external emulator prints it)
   --frequency MHz, --voltage mV   start settings, within the board's limits
   --api-port PORT         HTTP API port on 127.0.0.1 (default 4028; 0 picks one); --no-api: none
   --duration SECONDS      stop after this long (graceful shutdown) and print a summary
@@ -57,6 +58,7 @@ interface MineFlags {
   user?: string;
   peripherals?: string;
   'difficulty-scale'?: string;
+  hashrate?: string;
   frequency?: string;
   voltage?: string;
   'api-port'?: string;
@@ -167,6 +169,7 @@ export const mine: Command = {
         user: { type: 'string' },
         peripherals: { type: 'string' },
         'difficulty-scale': { type: 'string' },
+        hashrate: { type: 'string' },
         frequency: { type: 'string' },
         voltage: { type: 'string' },
         'api-port': { type: 'string' },

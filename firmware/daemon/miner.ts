@@ -22,7 +22,7 @@ import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/un
 import type { MiningStatus } from '../api/mining-status.js';
 import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
-import { type BoardHardware, openBoardHardware } from '../board/hardware.js';
+import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '../board/hardware.js';
 import { bringUpChain } from './chain-bringup.js';
 import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
@@ -146,9 +146,12 @@ export class Miner {
     return this.upstream?.state.pool.url ?? null;
   }
 
-  /** What the chips hash (H/s): the emulator's CPU rate, or PLL × cores on silicon. */
+  /**
+   * What the chips hash (H/s): PLL × cores on silicon; for emulated chips (in-process, or an external
+   * `hashaxe emulate` behind a difficulty scale below 1) the CPU rate they were given.
+   */
   chainHashrateHs(): number {
-    if (this.rig !== null) return this.options.config.emulator.hashrateHs;
+    if (this.rig !== null || this.options.config.difficultyScale < 1) return this.options.config.emulator.hashrateHs;
     return (this.chain?.expectedHashrateGhs() ?? 0) * 1e9;
   }
 
@@ -191,8 +194,16 @@ export class Miner {
             : config.port.path;
       if (this.options.peripherals === 'hardware') this.hardware = await openBoardHardware(board);
       if (this.options.peripherals === 'emulated') {
-        const { emulatedBoardHardware } = await import('../board/hardware.js');
-        this.hardware = emulatedBoardHardware(board);
+        // An emulated board beside chips hashaxe does not own (an external emulator): physics runs, no chain tie.
+        const hw = emulatedBoardHardware(board);
+        const stopPhysics = hw.emulated.runRealtime(100);
+        this.hardware = {
+          ...hw,
+          close: async () => {
+            stopPhysics();
+            await hw.close();
+          },
+        };
       }
     }
     this.transport = await openTransport(portPath, board.uart.baud);
@@ -280,8 +291,10 @@ export class Miner {
       difficultyScale: this.difficultyScale(),
       refreshIntervalMs: this.refreshIntervalMs(),
     });
+    let hwLogged = 0;
     this.engine.on('hardwareError', (e) => {
-      if (this.engine.stats.snapshot().hwErrors <= 10) {
+      // The first few in full; the count is in the statistics, the status line and /metrics.
+      if (hwLogged++ < 10) {
         this.log.warn(
           `hardware error: chip ${e.chipIndex} nonce 0x${e.nonce.toString(16)} does not hash to its ticket`,
         );

@@ -157,3 +157,60 @@ test('a pool nobody answers: the daemon keeps trying, reports it, and still shut
   assert.equal(s.accepted, 0);
   assert.match(run.stderr, /cannot connect to 127\.0\.0\.1:1/);
 });
+
+test('against an external hashaxe emulate on a ser2net-style TCP port: the scale and rate it prints make shares', async () => {
+  const emu = spawn(
+    process.execPath,
+    [
+      CLI,
+      'emulate',
+      '--chip',
+      'bm1366',
+      '--listen',
+      'tcp://127.0.0.1:0',
+      '--json',
+      '--status-interval',
+      '0',
+      '--workers',
+      '1',
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  try {
+    const ready = await new Promise<{ endpoint: string; difficultyScale: number; hashrateHs: number }>(
+      (resolve, reject) => {
+        let text = '';
+        emu.stdout.on('data', (d: Buffer) => {
+          text += d.toString();
+          const line = text.split('\n').find((l) => l.includes('"ready"'));
+          if (line) resolve(JSON.parse(line));
+        });
+        emu.once('exit', (code) => reject(new Error(`emulate exited ${code}`)));
+      },
+    );
+    const run = await spawnCli(
+      [
+        'mine',
+        '--port',
+        ready.endpoint,
+        '--difficulty-scale',
+        String(ready.difficultyScale),
+        '--hashrate',
+        String(ready.hashrateHs),
+        '--duration',
+        '8',
+        '--json',
+        '--no-api',
+      ],
+      { timeoutMs: 40_000 },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const s = JSON.parse(run.stdout.trim());
+    assert.ok(s.accepted >= 2, `accepted ${s.accepted}`);
+    assert.equal(s.rejected, 0);
+    assert.equal(s.hwErrors, 0);
+    assert.match(run.stderr, /no board peripherals/, 'says plainly that it cannot protect a board it does not see');
+  } finally {
+    emu.kill('SIGTERM');
+  }
+});
