@@ -114,6 +114,15 @@ export function resolveMinerConfig(flags: MineFlags): MinerConfig {
     if (config.port.kind === 'emulated') config.emulator.difficultyScale = scale;
     else config.difficultyScale = scale;
   }
+  if (flags.hashrate !== undefined) {
+    const hs = parseHashrate(flags.hashrate);
+    if (!(hs >= 1000 && hs <= 1e9)) {
+      throw new UsageError(
+        `--hashrate must be between 1k and 1G hashes per second, got ${JSON.stringify(flags.hashrate)}`,
+      );
+    }
+    config.emulator.hashrateHs = hs;
+  }
   if (flags.frequency !== undefined)
     config.settings.frequencyMhz = parseNumberInRange('--frequency', flags.frequency, 1, 2000);
   if (flags.voltage !== undefined) config.settings.voltageMv = parseIntInRange('--voltage', flags.voltage, 1, 20000);

@@ -125,6 +125,7 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
       [['--voltage', '1400'], /settings\.voltageMv must be between 1100 and 1300 mV on bitaxe-ultra, got 1400/],
       [['--frequency', '9000'], /--frequency must be between 1 and 2000/],
       [['--duration', '0'], /--duration must be between 1/],
+      [['--hashrate', 'fast'], /--hashrate must be between 1k and 1G/],
       [['--peripherals', 'hardware'], /needs a real --port/],
       [['--config', join(dir, 'missing.json')], /missing\.json: cannot be read \(ENOENT\)/],
       [['--config', badField], /pools\[0\]\.url must be sv2\+tcp:\/\/HOST:PORT/],
