@@ -82,6 +82,12 @@ export function renderMetrics(
     m.chips.map((c, i) => [{ chip: String(i) }, c.nonces]),
   );
   e.family(
+    'hashaxe_chip_hashrate_ghs',
+    'gauge',
+    'Hash rate from verified results over the last minute, per chip, GH/s.',
+    m.chips.map((c, i) => [{ chip: String(i) }, c.hashrateGhs ?? null]),
+  );
+  e.family(
     'hashaxe_hardware_errors_total',
     'counter',
     'Nonces that did not hash to the ticket difficulty (hardware errors), per chip.',

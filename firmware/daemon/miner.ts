@@ -464,7 +464,7 @@ export class Miner {
       ...(up?.difficulty != null ? { poolDifficulty: up.difficulty } : {}),
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       hwErrors: s?.hwErrors ?? 0,
-      chips: (s?.chips ?? []).map((c) => ({ nonces: c.nonces, hwErrors: c.hwErrors })),
+      chips: (s?.chips ?? []).map((c) => ({ nonces: c.nonces, hwErrors: c.hwErrors, hashrateGhs: c.hashrateGhs })),
       pool:
         poolUrl === null
           ? null

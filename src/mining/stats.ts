@@ -22,7 +22,14 @@ export interface MiningStatsSnapshot {
   verifiedNonces: number;
   hwErrors: number;
   /** Per chip index: results verified and hardware errors (nonces that did not hash to the ticket). */
-  chips: Array<{ nonces: number; hwErrors: number }>;
+  chips: Array<{ nonces: number; hwErrors: number; hashrateGhs: number }>;
+}
+
+interface ChipCounters {
+  nonces: number;
+  hwErrors: number;
+  /** Verified work of this chip alone: a chip that stops shows here before the total moves much. */
+  work: HashrateMeter;
 }
 
 /** Mining statistics with an injected clock (tests run in simulated time). */
@@ -30,7 +37,7 @@ export class MiningStats {
   private startMs: number;
   private readonly chipWork: HashrateMeter;
   private readonly poolWork: HashrateMeter;
-  private readonly chips: Array<{ nonces: number; hwErrors: number }> = [];
+  private readonly chips: ChipCounters[] = [];
   private readonly rejects = new Map<string, number>();
   private submitted = 0;
   private accepted = 0;
@@ -49,7 +56,7 @@ export class MiningStats {
     this.startMs = now();
     this.chipWork = new HashrateMeter(now);
     this.poolWork = new HashrateMeter(now);
-    for (let i = 0; i < chipCount; i++) this.chips.push({ nonces: 0, hwErrors: 0 });
+    for (let i = 0; i < chipCount; i++) this.chip(i);
   }
 
   /**
@@ -60,12 +67,15 @@ export class MiningStats {
     this.startMs = this.now();
     this.chipWork.restart();
     this.poolWork.restart();
+    for (const c of this.chips) c.work.restart();
   }
 
   /** A chip result that hashed to at least `ticketDifficulty` (the effective one, emulator scale included). */
   verifiedNonce(chipIndex: number, ticketDifficulty: number, hashDifficulty: number): void {
     this.nonces++;
-    this.chip(chipIndex).nonces++;
+    const chip = this.chip(chipIndex);
+    chip.nonces++;
+    chip.work.add(ticketDifficulty * TWO_32);
     this.chipWork.add(ticketDifficulty * TWO_32);
     if (hashDifficulty > this.best) this.best = hashDifficulty;
   }
@@ -120,12 +130,12 @@ export class MiningStats {
       bestDifficulty: this.best,
       verifiedNonces: this.nonces,
       hwErrors: this.hw,
-      chips: this.chips.map((c) => ({ ...c })),
+      chips: this.chips.map((c) => ({ nonces: c.nonces, hwErrors: c.hwErrors, hashrateGhs: c.work.rate(60) / 1e9 })),
     };
   }
 
-  private chip(index: number): { nonces: number; hwErrors: number } {
-    while (this.chips.length <= index) this.chips.push({ nonces: 0, hwErrors: 0 });
+  private chip(index: number): ChipCounters {
+    while (this.chips.length <= index) this.chips.push({ nonces: 0, hwErrors: 0, work: new HashrateMeter(this.now) });
     return this.chips[index];
   }
 }

@@ -80,7 +80,7 @@ const mining: MiningStatus = {
   bestDifficulty: 4096,
   uptimeSeconds: 600,
   hwErrors: 1,
-  chips: [{ nonces: 500, hwErrors: 1 }],
+  chips: [{ nonces: 500, hwErrors: 1, hashrateGhs: 1049.75 }],
   pool: null,
 };
 
@@ -93,6 +93,7 @@ test('metrics: values in base units, an unknown temperature left out, counters e
   assert.equal(value('hashaxe_shares_rejected_total', { reason: 'invalid-job-id' }), 2);
   assert.equal(value('hashaxe_hardware_errors_total', { chip: '0' }), 1);
   assert.equal(value('hashaxe_chip_nonces_total', { chip: '0' }), 500);
+  assert.equal(value('hashaxe_chip_hashrate_ghs', { chip: '0' }), 1049.75);
   assert.equal(value('hashaxe_vr_temperature_celsius'), 51.5);
   assert.equal(m.has('hashaxe_asic_temperature_celsius'), false, 'the only ASIC sensor is unreadable: no sample');
   assert.equal(value('hashaxe_input_voltage_volts'), 5.0125);

@@ -61,7 +61,11 @@ test('stats: shares by reason, best difficulty, hardware errors per chip, uptime
   stats.shareAccepted(512);
   stats.shareRejected('stale-share');
   stats.shareDroppedStale();
-  clock.advance(61_000);
+  clock.advance(30_000);
+  // Per chip over the last minute: one nonce at ticket 256 each, 30 s ago.
+  const early = stats.snapshot().chips.map((c) => c.hashrateGhs);
+  for (const r of early) assert.ok(Math.abs(r - (256 * 4294967296) / 30 / 1e9) < 1e-6, String(r));
+  clock.advance(31_000);
   const snap = stats.snapshot();
   assert.equal(snap.uptimeSeconds, 61);
   assert.equal(snap.sharesAccepted, 1);
@@ -71,8 +75,8 @@ test('stats: shares by reason, best difficulty, hardware errors per chip, uptime
   assert.equal(snap.bestDifficulty, 70000);
   assert.equal(snap.hwErrors, 1);
   assert.deepEqual(snap.chips, [
-    { nonces: 1, hwErrors: 0 },
-    { nonces: 1, hwErrors: 1 },
+    { nonces: 1, hwErrors: 0, hashrateGhs: 0 },
+    { nonces: 1, hwErrors: 1, hashrateGhs: 0 },
   ]);
   // 2 nonces × 256 × 2^32 hashes over 61 s.
   assert.ok(Math.abs(snap.hashrateGhs.avg - (2 * 256 * 4294967296) / 61 / 1e9) < 1e-9);
