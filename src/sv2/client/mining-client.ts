@@ -199,6 +199,14 @@ export interface MiningClientEvents {
   stalled: StalledEvent;
   disconnected: DisconnectedEvent;
   warning: WarningEvent;
+  /** Every decrypted frame, before it is decoded and acted on (tracing and latency measurement). */
+  frame: FrameEvent;
+}
+
+export interface FrameEvent {
+  extensionType: number;
+  msgType: number;
+  payloadBytes: number;
 }
 
 export type Sv2ClientErrorCode =
@@ -528,6 +536,13 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   private onFrame(connection: Sv2Connection, frame: Sv2Frame): void {
     if (connection !== this.connection) return;
     const { header, payload } = frame;
+    if (this.listenerCount('frame') > 0) {
+      this.emit('frame', {
+        extensionType: header.extensionType,
+        msgType: header.msgType,
+        payloadBytes: payload.length,
+      });
+    }
     if (header.extensionType !== 0) {
       // Unknown extensions: the spec says drop (a device never forwards by channel).
       this.log.debug('dropping a frame of an extension we did not negotiate', { extension: header.extensionType });
