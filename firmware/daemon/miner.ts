@@ -151,7 +151,7 @@ export class Miner {
    * `hashaxe emulate` behind a difficulty scale below 1) the CPU rate they were given.
    */
   chainHashrateHs(): number {
-    if (this.rig !== null || this.options.config.difficultyScale < 1) return this.options.config.emulator.hashrateHs;
+    if (this.chipsAreEmulated()) return this.options.config.emulator.hashrateHs;
     return (this.chain?.expectedHashrateGhs() ?? 0) * 1e9;
   }
 
@@ -166,6 +166,10 @@ export class Miner {
     if (chain.chipRollsVersions) return Math.max(20, chain.jobIntervalMs());
     const sweepMs = ((chain.versionsPerWork * 2 ** 32) / Math.max(1, this.chainHashrateHs())) * 1000;
     return Math.round(Math.min(2000, Math.max(20, sweepMs / 2)));
+  }
+
+  private chipsAreEmulated(): boolean {
+    return this.rig !== null || this.options.config.difficultyScale < 1;
   }
 
   private difficultyScale(): number {
@@ -210,8 +214,8 @@ export class Miner {
     this.chain = new Bm13xxChain(this.transport, {
       model,
       expectedChips: board.asic.count,
-      // Emulated chips need no settle time; silicon gets ESP-Miner's delays.
-      delayScale: this.rig !== null ? 0 : 1,
+      // Emulated chips (in-process, or behind a difficulty scale) need no settle time; silicon gets ESP-Miner's.
+      delayScale: this.chipsAreEmulated() ? 0 : 1,
     });
     const frequencyMhz = config.settings.frequencyMhz ?? board.defaults.frequencyMhz;
     const chain = this.chain;

@@ -207,7 +207,7 @@ test('against an external hashaxe emulate on a ser2net-style TCP port: the scale
     );
     assert.equal(run.code, 0, run.stderr);
     const s = JSON.parse(run.stdout.trim());
-    assert.ok(s.accepted >= 2, `accepted ${s.accepted}`);
+    assert.ok(s.accepted >= 2, `accepted ${s.accepted}: ${JSON.stringify(s)} ${run.stderr}`);
     assert.equal(s.rejected, 0);
     assert.equal(s.hwErrors, 0);
     assert.match(run.stderr, /no board peripherals/, 'says plainly that it cannot protect a board it does not see');
