@@ -2,11 +2,16 @@
  * The embedded default's hardware: an emulated chain of the board's chips served on a real pseudo-terminal
  * (socat + the serialport binding, exactly the path a real UART takes) and the board's I2C/GPIO parts as
  * register models with a thermal model, tied the way a real board ties them (EmulatedBoard.attachChain).
+ *
+ * Where socat is not installed the chain is wired to the driver through an in-memory line instead, so the
+ * embedded default still runs on a bare machine; `line` says which, and the daemon says it out loud.
  */
 import { type ChipModelName, chipModel } from '../../drivers/asic/chip-model.js';
 import { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
-import { type EmulatorEndpoint, serveOnPty } from '../../drivers/emulator/chain-endpoint.js';
+import { serveOnPty } from '../../drivers/emulator/chain-endpoint.js';
 import type { EmulatedBoard } from '../../drivers/emulator/thermal-board.js';
+import { createMemoryTransportPair } from '../../drivers/transport/memory-transport.js';
+import { type Transport, TransportError } from '../../drivers/transport/transport.js';
 import type { BoardDefinition } from '../../src/config/board.js';
 import { type BoardHardware, emulatedBoardHardware } from '../board/hardware.js';
 
@@ -20,8 +25,8 @@ export interface EmulatedRigOptions {
 }
 
 export interface EmulatedRig {
-  /** The pty path the driver opens, as it would open /dev/ttyAMA0. */
-  readonly portPath: string;
+  /** What the driver opens: the pty path (as it would open /dev/ttyAMA0), or the in-memory line's host end. */
+  readonly line: { kind: 'pty'; path: string } | { kind: 'memory'; transport: Transport; reason: string };
   readonly chain: EmulatedChain;
   readonly hardware: BoardHardware & { emulated: EmulatedBoard };
   close(): Promise<void>;
@@ -37,12 +42,24 @@ export async function startEmulatedRig(board: BoardDefinition, options: Emulated
     difficultyScale: options.difficultyScale,
     workers: options.workers,
   });
-  let endpoint: EmulatorEndpoint;
+  let line: EmulatedRig['line'];
+  let closeLine: () => Promise<void>;
   try {
-    endpoint = await serveOnPty(chain);
+    const endpoint = await serveOnPty(chain);
+    line = { kind: 'pty', path: endpoint.endpoint };
+    closeLine = () => endpoint.close();
   } catch (err) {
-    await chain.close();
-    throw err;
+    if (!(err instanceof TransportError && /socat/.test(err.message))) {
+      await chain.close();
+      throw err;
+    }
+    const [host, device] = createMemoryTransportPair();
+    chain.attach(device);
+    line = { kind: 'memory', transport: host, reason: err.message };
+    closeLine = async () => {
+      chain.detach();
+      await device.close();
+    };
   }
   const hardware = emulatedBoardHardware(board, { seed: options.seed ?? 1 });
   const emulated = hardware.emulated;
@@ -50,13 +67,13 @@ export async function startEmulatedRig(board: BoardDefinition, options: Emulated
   const detach = emulated.attachChain(chain);
   const stopPhysics = emulated.runRealtime(options.physicsPeriodMs ?? 100);
   return {
-    portPath: endpoint.endpoint,
+    line,
     chain,
     hardware,
     async close() {
       stopPhysics();
       detach();
-      await endpoint.close();
+      await closeLine();
       await chain.close();
       await hardware.close();
     },

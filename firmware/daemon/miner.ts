@@ -180,17 +180,23 @@ export class Miner {
     const { config, board } = this.options;
     const model = board.asic.model.toLowerCase() as ChipModelName;
     // Hardware: the board's peripherals and the line to its chips.
-    let portPath: string;
     if (config.port.kind === 'emulated') {
       this.rig = await startEmulatedRig(board, config.emulator);
       this.hardware = this.rig.hardware;
-      portPath = this.rig.portPath;
+      const line = this.rig.line;
+      if (line.kind === 'pty') {
+        this.transport = await openTransport(line.path, board.uart.baud);
+      } else {
+        this.transport = line.transport;
+        this.log.warn(`${line.reason}: the emulated chain is wired in memory instead of over a pseudo-terminal`);
+      }
       this.log.info(
-        `emulated ${board.asic.count}× ${board.asic.model} on ${portPath}: ${formatHashrate(config.emulator.hashrateHs)} of real SHA-256d, ` +
-          `nonces reported at ticket × ${formatScale(config.emulator.difficultyScale)} (CPU hashing is ~10^5× slower than silicon)`,
+        `emulated ${board.asic.count}× ${board.asic.model} on ${line.kind === 'pty' ? line.path : 'an in-memory line'}: ` +
+          `${formatHashrate(config.emulator.hashrateHs)} of real SHA-256d, nonces reported at ticket × ` +
+          `${formatScale(config.emulator.difficultyScale)} (CPU hashing is ~10^5× slower than silicon)`,
       );
     } else {
-      portPath =
+      const portPath =
         config.port.kind === 'tcp'
           ? config.port.url
           : config.port.kind === 'board'
@@ -209,8 +215,8 @@ export class Miner {
           },
         };
       }
+      this.transport = await openTransport(portPath, board.uart.baud);
     }
-    this.transport = await openTransport(portPath, board.uart.baud);
     this.chain = new Bm13xxChain(this.transport, {
       model,
       expectedChips: board.asic.count,

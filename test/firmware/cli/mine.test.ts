@@ -215,3 +215,18 @@ test('against an external hashaxe emulate on a ser2net-style TCP port: the scale
     emu.kill('SIGTERM');
   }
 });
+
+test('on a machine without socat the embedded default still mines, over an in-memory line, and says so', async () => {
+  // No PATH: socat cannot be found (the CLI itself runs from process.execPath).
+  const run = await spawnCli(['mine', '--duration', '5', '--json', '--no-api'], {
+    timeoutMs: 30_000,
+    env: { PATH: '/nonexistent' },
+  });
+  assert.equal(run.code, 0, run.stderr);
+  const s = JSON.parse(run.stdout.trim());
+  assert.ok(s.accepted >= 1, `accepted ${s.accepted}`);
+  assert.equal(s.rejected, 0);
+  assert.equal(s.hwErrors, 0);
+  assert.match(run.stderr, /socat not found; install it \(apt install socat\): the emulated chain is wired in memory/);
+  assert.match(run.stderr, /on an in-memory line/);
+});
