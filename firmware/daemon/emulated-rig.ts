@@ -6,7 +6,7 @@
  * Where socat is not installed the chain is wired to the driver through an in-memory line instead, so the
  * embedded default still runs on a bare machine; `line` says which, and the daemon says it out loud.
  */
-import { type ChipModelName, chipModel } from '../../drivers/asic/chip-model.js';
+import type { ChipModelName } from '../../drivers/asic/chip-model.js';
 import { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
 import { serveOnPty } from '../../drivers/emulator/chain-endpoint.js';
 import type { EmulatedBoard } from '../../drivers/emulator/thermal-board.js';
@@ -34,7 +34,6 @@ export interface EmulatedRig {
 
 export async function startEmulatedRig(board: BoardDefinition, options: EmulatedRigOptions): Promise<EmulatedRig> {
   const model = board.asic.model.toLowerCase() as ChipModelName;
-  chipModel(model);
   const chain = new EmulatedChain({
     model,
     chips: board.asic.count,

@@ -8,7 +8,7 @@
  * Shutdown: stop handing out work, CloseChannel, power down with reset held (`stop`).
  */
 import { Bm13xxChain } from '../../drivers/asic/bm13xx-chain.js';
-import { type ChipModelName, chipModel } from '../../drivers/asic/chip-model.js';
+import type { ChipModelName } from '../../drivers/asic/chip-model.js';
 import type { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
 import { openTransport } from '../../drivers/transport/open-transport.js';
 import type { Transport } from '../../drivers/transport/transport.js';
@@ -548,9 +548,4 @@ function round(x: number): number {
 function poolPort(url: string): number {
   const m = /:(\d+)(?:\/|$)/.exec(url.replace(/^sv2\+tcp:\/\//, ''));
   return m ? Number(m[1]) : 0;
-}
-
-/** Checks a model name without constructing anything (boards are validated already; this guards casts). */
-export function assertChipModel(name: string): void {
-  chipModel(name.toLowerCase() as ChipModelName);
 }

@@ -299,10 +299,10 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
         this.stats.shareRejected(event.errorCode);
         return;
       case 'timeout':
-        for (const _ of event.shares) this.stats.shareUnanswered('timeout');
+        this.stats.shareUnanswered('timeout', event.shares.length);
         return;
       case 'lost':
-        for (const _ of event.shares) this.stats.shareUnanswered('lost');
+        this.stats.shareUnanswered('lost', event.shares.length);
         return;
     }
   }

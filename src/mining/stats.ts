@@ -104,9 +104,9 @@ export class MiningStats {
     this.droppedStale++;
   }
 
-  shareUnanswered(how: 'timeout' | 'lost'): void {
-    if (how === 'timeout') this.timedOut++;
-    else this.lost++;
+  shareUnanswered(how: 'timeout' | 'lost', count = 1): void {
+    if (how === 'timeout') this.timedOut += count;
+    else this.lost += count;
   }
 
   snapshot(): MiningStatsSnapshot {
