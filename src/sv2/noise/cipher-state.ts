@@ -3,7 +3,7 @@
  * bytes and the 64-bit counter little-endian; every encryption or decryption consumes one nonce, and there is
  * no rekeying. Encrypts and decrypts in place so frames need no extra copies.
  */
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { ChaCha20Poly1305 } from './chacha20-poly1305.js';
 import { NoiseError } from './errors.js';
 
 export const AEAD_TAG_BYTES = 16;
@@ -13,10 +13,12 @@ const MAX_NONCE = Number.MAX_SAFE_INTEGER;
 
 export class CipherState {
   private counter = 0;
-  private readonly nonce = new Uint8Array(12);
+  private nonceLo = 0;
+  private nonceHi = 0;
+  private readonly aead: ChaCha20Poly1305;
 
-  constructor(private readonly key: Uint8Array) {
-    if (key.length !== 32) throw new RangeError('a ChaCha20-Poly1305 key is 32 bytes');
+  constructor(key: Uint8Array) {
+    this.aead = new ChaCha20Poly1305(key);
   }
 
   /** The next nonce value (how many messages this direction has processed). */
@@ -24,22 +26,13 @@ export class CipherState {
     return this.counter;
   }
 
-  private nextNonce(): Uint8Array {
+  /** Takes the next nonce: its low and high 32-bit words land in `nonceLo` / `nonceHi`. */
+  private nextNonce(): void {
     const n = this.counter;
     if (n >= MAX_NONCE) throw new NoiseError('nonce-exhausted', 'Noise nonce counter exhausted; reconnect');
     this.counter = n + 1;
-    const b = this.nonce;
-    const lo = n >>> 0;
-    const hi = Math.floor(n / 4294967296);
-    b[4] = lo;
-    b[5] = lo >>> 8;
-    b[6] = lo >>> 16;
-    b[7] = lo >>> 24;
-    b[8] = hi;
-    b[9] = hi >>> 8;
-    b[10] = hi >>> 16;
-    b[11] = hi >>> 24;
-    return b;
+    this.nonceLo = n >>> 0;
+    this.nonceHi = Math.floor(n / 4294967296);
   }
 
   /**
@@ -47,11 +40,9 @@ export class CipherState {
    * `ad` is the associated data (the handshake hash during the handshake, empty afterwards).
    */
   encryptInPlace(buf: Uint8Array, start: number, length: number, ad: Uint8Array = EMPTY): void {
-    const nonce = this.nextNonce();
-    chacha20poly1305(this.key, nonce, ad).encrypt(
-      buf.subarray(start, start + length),
-      buf.subarray(start, start + length + AEAD_TAG_BYTES),
-    );
+    this.nextNonce();
+    // Noise's 96-bit nonce: 32 zero bits, then the counter as a little-endian 64-bit number.
+    this.aead.seal(0, this.nonceLo, this.nonceHi, ad, buf, start, length);
   }
 
   /** Encrypts into a new array (handshake payloads). */
@@ -72,10 +63,12 @@ export class CipherState {
     ad: Uint8Array = EMPTY,
     failure: 'handshake-auth-failed' | 'frame-auth-failed' = 'frame-auth-failed',
   ): void {
-    const nonce = this.nextNonce();
-    try {
-      chacha20poly1305(this.key, nonce, ad).decrypt(ciphertext, out);
-    } catch {
+    const length = ciphertext.length - AEAD_TAG_BYTES;
+    if (length < 0 || out.length !== length) {
+      throw new RangeError(`${ciphertext.length} bytes of ciphertext do not decrypt into ${out.length} bytes`);
+    }
+    this.nextNonce();
+    if (!this.aead.open(0, this.nonceLo, this.nonceHi, ad, ciphertext, 0, length, out, 0)) {
       throw new NoiseError(
         failure,
         failure === 'frame-auth-failed'
