@@ -5,8 +5,11 @@
  * after one warm-up and prints the median as one JSON line:
  *   {"bench": NAME, "value": N, "unit": U, "baseline": NAME_OR_NULL, "ratio": R_OR_NULL}
  * ratio = value / baseline's value, with the baseline measured in the same process run. A case that
- * measures several figures at once (p50 and p99 of one latency run) returns a record; each key k becomes
- * its own line named `${name}.${k}`.
+ * measures several figures at once returns a record; each key k becomes its own line named `${name}.${k}`.
+ *
+ * A latency case returns its raw samples instead (`{ samples: { path: [µs, ...] } }`): the runner pools the
+ * samples of all its runs and prints `${name}.${path}.p50` and `.p99` over the pool. A tail is a rare event,
+ * so a p99 taken per run from a few dozen samples is its maximum, and their median is not a p99.
  */
 export interface BenchCase {
   name: string;
@@ -20,7 +23,18 @@ export interface BenchCase {
   setup?: () => Promise<void> | void;
   teardown?: () => Promise<void> | void;
   /** One measurement. */
-  measure: () => Promise<number | Record<string, number>> | number | Record<string, number>;
+  measure: () => Promise<Measurement> | Measurement;
+}
+
+/** Raw latency samples of one run, by path name. */
+export interface LatencySamples {
+  samples: Record<string, number[]>;
+}
+
+export type Measurement = number | Record<string, number> | LatencySamples;
+
+export function isLatencySamples(m: Measurement): m is LatencySamples {
+  return typeof m === 'object' && 'samples' in m && typeof m.samples === 'object';
 }
 
 export interface BenchLine {

@@ -6,7 +6,15 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type BenchCase, type BenchLine, median, round } from './harness.js';
+import {
+  type BenchCase,
+  type BenchLine,
+  isLatencySamples,
+  type Measurement,
+  median,
+  quantile,
+  round,
+} from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -69,11 +77,25 @@ async function main(): Promise<void> {
     await c.setup?.();
     try {
       await c.measure(); // warm-up: JIT, caches, lazy connections
-      const samples: Array<number | Record<string, number>> = [];
+      const samples: Measurement[] = [];
       for (let i = 0; i < runs; i++) samples.push(await c.measure());
       const first = samples[0];
       let value: number | Record<string, number>;
-      if (typeof first === 'number') {
+      if (isLatencySamples(first)) {
+        const rec: Record<string, number> = {};
+        const counts: Record<string, number> = {};
+        for (const key of Object.keys(first.samples)) {
+          const pooled = samples.flatMap((s) => (isLatencySamples(s) ? (s.samples[key] ?? []) : []));
+          if (pooled.length === 0) throw new Error(`${c.name}: no ${key} samples`);
+          counts[key] = pooled.length;
+          rec[`${key}.p50`] = quantile(pooled, 0.5);
+          rec[`${key}.p99`] = quantile(pooled, 0.99);
+        }
+        value = rec;
+        process.stderr.write(
+          `# ${c.name}: ${runs} runs pooled, samples ${JSON.stringify(counts)} ${JSON.stringify(rec)}\n`,
+        );
+      } else if (typeof first === 'number') {
         value = median(samples as number[]);
         process.stderr.write(`# ${c.name}: runs ${JSON.stringify((samples as number[]).map((s) => round(s)))}\n`);
       } else {
