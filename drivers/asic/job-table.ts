@@ -5,12 +5,14 @@ import type { Work } from '../../src/mining/work.js';
  * BM1397 +4, BM1366 +8, BM1368/BM1370 +24, all mod 128), so a 128-slot table indexed by the id byte covers every
  * model. Sending a job overwrites its slot, so a recycled id always resolves to the newest job sent with it — the
  * engine keys its own table by the same id and must do the same. `invalidateAll` (new block) makes every slot
- * refuse results until a job is sent into it again.
+ * refuse results until a job is sent into it again: by moving the table's epoch on, not by visiting 128 slots
+ * on the job-switch path (cold, each slot is a cache miss of its own).
  */
 export interface JobSlot {
   /** The work as the engine gave it. */
   work: Work | null;
-  valid: boolean;
+  /** The table epoch the slot was filled in: valid while it is the table's current one. */
+  epoch: number;
   /** Bumped on every reuse, so late results can be told from current ones in tests and logs. */
   generation: number;
   /** Version bits the results may carry beyond `baseVersion`: the work's mask within bits 28..13. */
@@ -26,12 +28,14 @@ export interface JobSlot {
 export class JobTable {
   private readonly slots: JobSlot[] = [];
   private last = 0;
+  /** Starts above every slot's epoch (0), so no slot is valid before a job is sent into it. */
+  private epoch = 1;
 
   constructor(private readonly step: number) {
     for (let i = 0; i < 128; i++) {
       this.slots.push({
         work: null,
-        valid: false,
+        epoch: 0,
         generation: 0,
         rollMask: 0,
         baseVersion: 0,
@@ -46,17 +50,17 @@ export class JobTable {
     this.last = (this.last + this.step) % 128;
     const slot = this.slots[this.last];
     slot.generation++;
-    slot.valid = true;
+    slot.epoch = this.epoch;
     return { id: this.last, slot };
   }
 
   /** The live slot for a job id byte, or null when the id was never sent or has been invalidated. */
   lookup(id: number): JobSlot | null {
     const slot = this.slots[id & 0x7f];
-    return slot?.valid && (id & 0x80) === 0 ? slot : null;
+    return slot !== undefined && slot.epoch === this.epoch && (id & 0x80) === 0 ? slot : null;
   }
 
   invalidateAll(): void {
-    for (const s of this.slots) s.valid = false;
+    this.epoch++;
   }
 }

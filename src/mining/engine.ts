@@ -28,6 +28,7 @@ import { HeaderTemplate } from './header-template.js';
 import type { MiningChain } from './mining-chain.js';
 import { MiningStats } from './stats.js';
 import { chooseTicket, type TicketChoice, ticketTarget } from './ticket.js';
+import { warmNonceVerifier } from './verifier-warmup.js';
 import type { ChipResult, Work } from './work.js';
 import { WorkRoller } from './work-roller.js';
 
@@ -136,6 +137,7 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
 
   constructor(options: EngineOptions) {
     super();
+    warmNonceVerifier();
     this.chain = options.chain;
     this.submitter = options.submitter;
     this.now = options.now ?? Date.now;
@@ -361,13 +363,17 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
       credited = this.oldTicket?.effectiveDifficulty ?? credited;
     }
     const difficulty = difficultyOfStateWords(words);
-    this.stats.verifiedNonce(r.chipIndex, credited, difficulty);
     const job = slot.job;
-    if (!stateWordsMeetTarget(words, job.targetLimbs) || !stateWordsMeetTarget(words, this.channelLimbs)) return;
-    if (slot.epoch !== this.epoch) {
-      this.stats.shareDroppedStale();
-      return;
+    if (stateWordsMeetTarget(words, job.targetLimbs) && stateWordsMeetTarget(words, this.channelLimbs)) {
+      if (slot.epoch === this.epoch) this.submit(slot, r, difficulty);
+      else this.stats.shareDroppedStale();
     }
+    // Bookkeeping after the share is on its way: it is not on the share's path to the pool.
+    this.stats.verifiedNonce(r.chipIndex, credited, difficulty);
+  }
+
+  private submit(slot: DispatchSlot, r: ChipResult, difficulty: number): void {
+    const job = slot.job;
     const work = slot.template.work;
     let sequenceNumber: number;
     try {

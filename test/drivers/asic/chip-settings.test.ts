@@ -145,6 +145,7 @@ test("job ids follow each model's sequence, and replies map back to the id sent"
 
 test('job table: a recycled id resolves to the newest job; invalidation drops every slot', () => {
   const t = new JobTable(8);
+  assert.equal(t.lookup(8), null, 'an id never sent names no job');
   const a = t.allocate();
   a.slot.baseVersion = 1;
   for (let i = 0; i < 15; i++) t.allocate();
@@ -156,6 +157,12 @@ test('job table: a recycled id resolves to the newest job; invalidation drops ev
   t.invalidateAll();
   assert.equal(t.lookup(a.id), null);
   assert.equal(t.lookup(0x99), null, 'bit 7 never names a slot');
+  const fresh = t.allocate();
+  assert.equal(t.lookup(fresh.id), fresh.slot, 'a job sent after the invalidation is live');
+  assert.equal(t.lookup(a.id), null, 'the others stay invalid');
+  t.invalidateAll();
+  t.invalidateAll();
+  assert.equal(t.lookup(fresh.id), null);
 });
 
 test('job intervals and expected hash rates (ESP-Miner)', { skip: vectorsMissing }, () => {
