@@ -1,4 +1,6 @@
+import type { BoardDefinition } from '../../src/config/board.js';
 import type { BoardTelemetry } from '../board/board-control.js';
+import type { ChainStatus } from './chain-status.js';
 import type { MiningStatus } from './mining-status.js';
 
 /** Prometheus text exposition format 0.0.4. */
@@ -37,6 +39,13 @@ class Exposition {
   }
 }
 
+/** The chips' frequency and the rate it implies, from board control's telemetry or from the chain itself. */
+interface ChipClock {
+  frequencySetMhz: number | null;
+  frequencyActualMhz: number | null;
+  expectedHashrateGhs: number | null;
+}
+
 /**
  * `GET /metrics`: hash rate, shares by result and reject reason, temperatures, fan, power, voltages,
  * frequency, hardware errors per chip and the board's fault states. Readings that are unknown are left
@@ -48,10 +57,33 @@ export function renderMetrics(
   sensorLabels: readonly string[],
   version: string,
 ): string {
+  return render({ board: t.board, asic: t.asicModel, version }, t, t, m, sensorLabels);
+}
+
+/**
+ * `GET /metrics` without board control (`--peripherals none`): the mining series and the chips' frequency; no
+ * temperature, fan, power, voltage or fault series, since nothing here reads them (absent, never 0).
+ */
+export function renderMetricsWithoutBoard(
+  board: BoardDefinition,
+  chain: ChainStatus | null,
+  m: MiningStatus,
+  version: string,
+): string {
+  const clock: ChipClock = chain ?? { frequencySetMhz: null, frequencyActualMhz: null, expectedHashrateGhs: null };
+  return render({ board: board.name, asic: board.asic.model, version }, null, clock, m, []);
+}
+
+/** Board series come from `t` and are left out when it is null; the families keep one order either way. */
+function render(
+  identity: Labels,
+  t: BoardTelemetry | null,
+  clock: ChipClock,
+  m: MiningStatus,
+  sensorLabels: readonly string[],
+): string {
   const e = new Exposition();
-  e.family('hashaxe_info', 'gauge', 'Board and software identity (always 1).', [
-    [{ board: t.board, asic: t.asicModel, version }, 1],
-  ]);
+  e.family('hashaxe_info', 'gauge', 'Board and software identity (always 1).', [[identity, 1]]);
   e.family('hashaxe_hashrate_ghs', 'gauge', 'Hash rate from verified chip results, GH/s.', [
     [{ window: '1m' }, m.hashrateGhs.m1],
     [{ window: '10m' }, m.hashrateGhs.m10],
@@ -62,7 +94,7 @@ export function renderMetrics(
     'hashaxe_expected_hashrate_ghs',
     'gauge',
     'Hash rate the chips should give at the applied frequency, GH/s.',
-    [[{}, t.expectedHashrateGhs]],
+    [[{}, clock.expectedHashrateGhs]],
   );
   e.family('hashaxe_shares_total', 'counter', 'Shares answered by the pool, by result.', [
     [{ result: 'accepted' }, m.sharesAccepted],
@@ -97,43 +129,47 @@ export function renderMetrics(
     'hashaxe_asic_temperature_celsius',
     'gauge',
     'ASIC temperature per sensor, board offset applied.',
-    t.asicTempsC.map((v, i) => [{ sensor: String(i), part: sensorLabels[i] ?? '' }, v]),
+    (t?.asicTempsC ?? []).map((v, i) => [{ sensor: String(i), part: sensorLabels[i] ?? '' }, v]),
   );
-  e.family('hashaxe_vr_temperature_celsius', 'gauge', 'Core voltage regulator temperature.', [[{}, t.vrTempC]]);
-  e.family('hashaxe_fan_speed_percent', 'gauge', 'Fan drive commanded, percent.', [[{}, t.fanPercent]]);
+  e.family('hashaxe_vr_temperature_celsius', 'gauge', 'Core voltage regulator temperature.', [
+    [{}, t?.vrTempC ?? null],
+  ]);
+  e.family('hashaxe_fan_speed_percent', 'gauge', 'Fan drive commanded, percent.', [[{}, t?.fanPercent ?? null]]);
   e.family(
     'hashaxe_fan_rpm',
     'gauge',
     'Fan speed from the tachometer.',
-    t.fanRpm.map((r, i) => [{ fan: String(i) }, r]),
+    (t?.fanRpm ?? []).map((r, i) => [{ fan: String(i) }, r]),
   );
-  e.family('hashaxe_power_watts', 'gauge', 'Board power.', [[{}, t.powerW]]);
+  e.family('hashaxe_power_watts', 'gauge', 'Board power.', [[{}, t?.powerW ?? null]]);
   e.family('hashaxe_input_voltage_volts', 'gauge', 'Input supply voltage.', [
-    [{}, t.inputVoltageMv === null ? null : t.inputVoltageMv / 1000],
+    [{}, t?.inputVoltageMv == null ? null : t.inputVoltageMv / 1000],
   ]);
   e.family('hashaxe_input_current_amps', 'gauge', 'Input (INA260) or regulator output (TPS546) current.', [
-    [{}, t.currentMa === null ? null : t.currentMa / 1000],
+    [{}, t?.currentMa == null ? null : t.currentMa / 1000],
   ]);
   e.family('hashaxe_core_voltage_volts', 'gauge', 'Core voltage per chip: set, and actual (measured or inferred).', [
-    [{ kind: 'set' }, t.voltageSetMv / 1000],
-    [{ kind: 'actual' }, t.voltageActualMv === null ? null : t.voltageActualMv / 1000],
+    [{ kind: 'set' }, t === null ? null : t.voltageSetMv / 1000],
+    [{ kind: 'actual' }, t?.voltageActualMv == null ? null : t.voltageActualMv / 1000],
   ]);
   e.family('hashaxe_frequency_mhz', 'gauge', 'ASIC frequency: set, and applied by the PLL.', [
-    [{ kind: 'set' }, t.frequencySetMhz],
-    [{ kind: 'actual' }, t.frequencyActualMhz],
+    [{ kind: 'set' }, clock.frequencySetMhz],
+    [{ kind: 'actual' }, clock.frequencyActualMhz],
   ]);
   e.family('hashaxe_asic_power_on', 'gauge', '1 while the chips are powered and out of reset.', [
-    [{}, t.asicRunning ? 1 : 0],
+    [{}, t === null ? null : t.asicRunning ? 1 : 0],
   ]);
-  e.family('hashaxe_overheat', 'gauge', '1 while an overheat cut is latched.', [[{}, t.overheat === null ? 0 : 1]]);
+  e.family('hashaxe_overheat', 'gauge', '1 while an overheat cut is latched.', [
+    [{}, t === null ? null : t.overheat === null ? 0 : 1],
+  ]);
   e.family('hashaxe_sensor_fault', 'gauge', '1 while a temperature sensor is failing.', [
-    [{}, t.sensorFault === null ? 0 : 1],
+    [{}, t === null ? null : t.sensorFault === null ? 0 : 1],
   ]);
   e.family('hashaxe_hardware_fault', 'gauge', '1 while a hardware-fault cut is latched.', [
-    [{}, t.hardwareFault === null ? 0 : 1],
+    [{}, t === null ? null : t.hardwareFault === null ? 0 : 1],
   ]);
   e.family('hashaxe_power_fault', 'gauge', '1 while the regulator reports a fault.', [
-    [{}, t.powerFault === null ? 0 : 1],
+    [{}, t === null ? null : t.powerFault === null ? 0 : 1],
   ]);
   e.family('hashaxe_uptime_seconds', 'gauge', 'Seconds since the daemon started.', [[{}, m.uptimeSeconds]]);
   return e.toString();

@@ -2,13 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname as osHostname } from 'node:os';
+import type { BoardDefinition } from '../../src/config/board.js';
 import type { BoardControl, BoardLog } from '../board/board-control.js';
 import { BoardStateError, stderrLog } from '../board/board-control.js';
 import { BoardLimitError } from '../board/limits.js';
-import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
+import type { ChainStatusProvider } from './chain-status.js';
+import { METRICS_CONTENT_TYPE, renderMetrics, renderMetricsWithoutBoard } from './metrics.js';
 import { idleMiningStatus, type MiningStatusProvider } from './mining-status.js';
-import { PatchError, parseSettingsPatch } from './settings-patch.js';
-import { buildAsicInfo, buildSystemInfo, hostMacAddress } from './system-info.js';
+import { boardSettingsNamed, PatchError, parseSettingsPatch } from './settings-patch.js';
+import { buildAsicInfo, buildSystemInfo, buildSystemInfoWithoutBoard, hostMacAddress } from './system-info.js';
 
 /** The default API port (documented in the README; the CLI's default too). */
 export const DEFAULT_API_PORT = 4028;
@@ -22,7 +24,16 @@ export type BoardApi = Pick<
 >;
 
 export interface ApiServerOptions {
-  board: BoardApi;
+  /**
+   * Board control. Null or absent when hashaxe does not drive the board (`--peripherals none`: a chain on a TCP
+   * port or a bare pty, or a board whose fan and power are handled elsewhere). The API then serves the mining
+   * half only: no board readings, and any change that needs the board is refused with 409.
+   */
+  board?: BoardApi | null;
+  /** Which board this is when there is no board control (with it, `board.board` is used). */
+  boardDefinition?: BoardDefinition;
+  /** The chips' frequency as the daemon set it, reported when there is no board control. */
+  chain?: ChainStatusProvider;
   mining?: MiningStatusProvider;
   /** 127.0.0.1 by default. Any other address exposes the API and then requires `token`. */
   host?: string;
@@ -39,6 +50,9 @@ export interface ApiServerOptions {
   /** Labels of the ASIC temperature sensors, for /metrics. */
   sensorLabels?: readonly string[];
 }
+
+/** What a refused change says on a daemon without board control (HTTP 409). */
+const NO_BOARD_CONTROL = 'this device has no board control (hashaxe runs with --peripherals none)';
 
 /** The API cannot start with this configuration; the message says what to change. */
 export class ApiConfigError extends Error {
@@ -74,11 +88,17 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
  */
 export class ApiServer {
   private readonly server: Server;
-  private readonly opts: Required<Omit<ApiServerOptions, 'token' | 'mining' | 'sensorLabels'>> & {
+  private readonly opts: Required<
+    Omit<ApiServerOptions, 'board' | 'boardDefinition' | 'chain' | 'token' | 'mining' | 'sensorLabels'>
+  > & {
     token: string | null;
     mining: MiningStatusProvider;
     sensorLabels: readonly string[];
   };
+  /** Null without board control: the mining half only. */
+  private readonly board: BoardApi | null;
+  private readonly definition: BoardDefinition;
+  private readonly chain: ChainStatusProvider | null;
   private readonly tokenDigest: Buffer | null;
 
   private constructor(options: ApiServerOptions) {
@@ -92,8 +112,14 @@ export class ApiServer {
         `refusing to expose the API on ${host} without a token: set an API token (writes then need "Authorization: Bearer <token>") or bind ${DEFAULT_API_HOST}`,
       );
     }
+    const definition = options.board?.board ?? options.boardDefinition;
+    if (definition === undefined) {
+      throw new ApiConfigError('the API needs board control or, without it, the board definition');
+    }
+    this.board = options.board ?? null;
+    this.definition = definition;
+    this.chain = options.chain ?? null;
     this.opts = {
-      board: options.board,
       mining: options.mining ?? idleMiningStatus(Date.now()),
       host,
       port: options.port ?? DEFAULT_API_PORT,
@@ -137,7 +163,7 @@ export class ApiServer {
       api.server.listen(api.opts.port, api.opts.host, () => resolve());
     });
     api.opts.log.info(
-      `API on http://${api.opts.host}:${api.port} (${isLoopback(api.opts.host) ? 'loopback only' : 'exposed'}, writes ${api.tokenDigest === null ? 'open' : 'need the token'})`,
+      `API on http://${api.opts.host}:${api.port} (${isLoopback(api.opts.host) ? 'loopback only' : 'exposed'}, writes ${api.tokenDigest === null ? 'open' : 'need the token'}${api.board === null ? '; no board control: mining figures only, board settings refused' : ''})`,
     );
     return api;
   }
@@ -221,31 +247,49 @@ export class ApiServer {
     const cors = { 'Access-Control-Allow-Origin': '*' };
     switch (path) {
       case '/api/system/info': {
-        const t = this.opts.board.telemetry();
-        const info = buildSystemInfo(this.opts.board.board, t, this.opts.mining.miningStatus(), {
-          version: this.opts.version,
-          hostname: this.opts.hostname,
-          macAddr: this.opts.macAddr,
-        });
+        const id = { version: this.opts.version, hostname: this.opts.hostname, macAddr: this.opts.macAddr };
+        const mining = this.opts.mining.miningStatus();
+        const info =
+          this.board === null
+            ? buildSystemInfoWithoutBoard(this.definition, this.chain?.chainStatus() ?? null, mining, id)
+            : buildSystemInfo(this.board.board, this.board.telemetry(), mining, id);
         this.send(res, 200, info, cors);
         return;
       }
       case '/api/system/asic':
-        this.send(res, 200, buildAsicInfo(this.opts.board.board), cors);
+        this.send(res, 200, buildAsicInfo(this.definition), cors);
         return;
       case '/metrics': {
-        const text = renderMetrics(
-          this.opts.board.telemetry(),
-          this.opts.mining.miningStatus(),
-          this.opts.sensorLabels,
-          this.opts.version,
-        );
+        const text =
+          this.board === null
+            ? renderMetricsWithoutBoard(
+                this.definition,
+                this.chain?.chainStatus() ?? null,
+                this.opts.mining.miningStatus(),
+                this.opts.version,
+              )
+            : renderMetrics(
+                this.board.telemetry(),
+                this.opts.mining.miningStatus(),
+                this.opts.sensorLabels,
+                this.opts.version,
+              );
         res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text) });
         res.end(text);
         return;
       }
       case '/health': {
-        const t = this.opts.board.telemetry();
+        if (this.board === null) {
+          // Nothing here watches temperatures or power, so there is no fault to latch: the process answers.
+          this.send(res, 200, {
+            status: 'ok',
+            asicRunning: this.chain?.chainStatus().running ?? false,
+            problems: [],
+            boardControl: false,
+          });
+          return;
+        }
+        const t = this.board.telemetry();
         const problems = [t.overheat?.reason, t.hardwareFault?.reason, t.sensorFault?.reason].filter(
           (r): r is string => typeof r === 'string',
         );
@@ -263,8 +307,11 @@ export class ApiServer {
       case '/api/system/restart':
         this.authorizeWrite(req);
         req.resume();
+        if (this.board === null) {
+          throw new HttpError(409, `${NO_BOARD_CONTROL}: it cannot power-cycle the chips; nothing was done`);
+        }
         try {
-          await this.opts.board.restart();
+          await this.board.restart();
         } catch (err) {
           if (err instanceof BoardStateError) throw new HttpError(409, err.message);
           throw err;
@@ -348,13 +395,28 @@ export class ApiServer {
   }
 
   private async patchSettings(body: unknown, res: ServerResponse): Promise<void> {
-    const board = this.opts.board;
+    const board = this.board;
+    if (board === null) {
+      // Refused before the values are checked: no value of these settings can be applied here.
+      const named = boardSettingsNamed(body);
+      if (named.length > 0) {
+        throw new HttpError(
+          409,
+          `${NO_BOARD_CONTROL}: ${named.join(', ')} cannot be changed here; nothing was changed`,
+        );
+      }
+    }
     let patch: ReturnType<typeof parseSettingsPatch>;
     try {
-      patch = parseSettingsPatch(body, board.board);
+      patch = parseSettingsPatch(body, this.definition);
     } catch (err) {
       if (err instanceof PatchError) throw new HttpError(400, err.message);
       throw err;
+    }
+    if (board === null) {
+      // Only AxeOS settings this daemon ignores anyway (Wi-Fi, pools, display…): accepted as with board control.
+      this.send(res, 200, { status: 'success', applied: {}, ignored: patch.ignored });
+      return;
     }
     const applied: Record<string, unknown> = {};
     try {

@@ -123,6 +123,21 @@ function limited(key: string, check: () => number): number {
   }
 }
 
+/**
+ * The settings a body names that only board control can apply (all of those this API changes: fan, core
+ * voltage, frequency, overheat clear), in their canonical spelling and body order; [] for anything not an
+ * object. A daemon without board control refuses these before looking at their values.
+ */
+export function boardSettingsNamed(body: unknown): string[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return [];
+  const named: string[] = [];
+  for (const key of Object.keys(body)) {
+    const known = CANONICAL.get(key.toLowerCase());
+    if (known?.handled && !named.includes(known.name)) named.push(known.name);
+  }
+  return named;
+}
+
 export function parseSettingsPatch(body: unknown, board: BoardDefinition): SettingsPatch {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new PatchError('the body must be a JSON object of settings, e.g. {"coreVoltage": 1200}');

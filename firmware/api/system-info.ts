@@ -1,6 +1,7 @@
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 import { ASIC_SMALL_CORES, type BoardDefinition } from '../../src/config/board.js';
 import type { BoardTelemetry } from '../board/board-control.js';
+import type { ChainStatus } from './chain-status.js';
 import type { MiningStatus } from './mining-status.js';
 
 /** Identity the API reports (AxeOS `version`, `hostname`, `macAddr`). */
@@ -42,12 +43,6 @@ export function buildSystemInfo(
   m: MiningStatus,
   id: ApiIdentity,
 ): Record<string, unknown> {
-  const nonces = m.chips.reduce((a, c) => a + c.nonces, 0);
-  const errorPercentage = nonces + m.hwErrors > 0 ? (m.hwErrors / (nonces + m.hwErrors)) * 100 : 0;
-  const reasons = Object.entries(m.rejectReasons)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 10)
-    .map(([message, count]) => ({ message, count }));
   const info: Record<string, unknown> = {
     power: round(t.powerW ?? 0),
     voltage: round(t.inputVoltageMv ?? 0),
@@ -68,6 +63,77 @@ export function buildSystemInfo(
     minFanSpeed: t.settings.minFanPercent,
     temptarget: t.settings.fanTargetC,
     overheat_mode: t.overheat === null ? 0 : 1,
+    ...miningFields(board, m, id, !t.asicRunning),
+    hashaxe: {
+      board: board.name,
+      power: t.power,
+      asicRunning: t.asicRunning,
+      fanReason: t.fanReason,
+      fanMode: t.settings.fanMode,
+      asicTempsC: t.asicTempsC,
+      voltageMeasured: t.voltageMeasured,
+      overheat: t.overheat,
+      sensorFault: t.sensorFault,
+      hardwareFault: t.hardwareFault,
+      warnings: t.warnings,
+      limits: board.limits,
+    },
+  };
+  // AxeOS adds these only when set; tools test for their presence.
+  if (t.powerFault !== null) info.power_fault = t.powerFault;
+  const hw = t.hardwareFault?.reason ?? t.sensorFault?.reason ?? null;
+  if (hw !== null) info.hardware_fault = hw;
+  return info;
+}
+
+/**
+ * `GET /api/system/info` on a daemon without board control (`--peripherals none`): every mining and identity
+ * field as usual, the chips' frequency and expected rate from the chain, and none of the board's readings or
+ * settings. Those fields are left out rather than sent as 0 or null: nothing measured them, and Bitaxe tools
+ * cope with a missing field (pyasic reads `power` and `fanrpm` by key and skips them when absent, but rounds
+ * whatever is there, so a null would fail its whole poll). `hashaxe.boardControl: false` says why they are
+ * missing.
+ */
+export function buildSystemInfoWithoutBoard(
+  board: BoardDefinition,
+  chain: ChainStatus | null,
+  m: MiningStatus,
+  id: ApiIdentity,
+): Record<string, unknown> {
+  const chip: Record<string, unknown> =
+    chain === null
+      ? {}
+      : {
+          frequency: chain.frequencySetMhz,
+          actualFrequency: chain.frequencyActualMhz ?? 0,
+          expectedHashrate: round(chain.expectedHashrateGhs),
+        };
+  return {
+    ...chip,
+    ...miningFields(board, m, id, chain === null ? true : !chain.running),
+    hashaxe: {
+      board: board.name,
+      boardControl: false,
+      asicRunning: chain?.running ?? false,
+      limits: board.limits,
+    },
+  };
+}
+
+/** The fields that need no board control: hash rate, shares, pool, uptime, identity, per-chip figures. */
+function miningFields(
+  board: BoardDefinition,
+  m: MiningStatus,
+  id: ApiIdentity,
+  chipsDown: boolean,
+): Record<string, unknown> {
+  const nonces = m.chips.reduce((a, c) => a + c.nonces, 0);
+  const errorPercentage = nonces + m.hwErrors > 0 ? (m.hwErrors / (nonces + m.hwErrors)) * 100 : 0;
+  const reasons = Object.entries(m.rejectReasons)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
+    .map(([message, count]) => ({ message, count }));
+  return {
     hashRate: round(m.hashrateGhs.m1),
     hashRate_1m: round(m.hashrateGhs.m1),
     hashRate_10m: round(m.hashrateGhs.m10),
@@ -80,7 +146,7 @@ export function buildSystemInfo(
     bestSessionDiff: m.bestDifficulty,
     poolDifficulty: m.poolDifficulty ?? 0,
     uptimeSeconds: m.uptimeSeconds,
-    miningPaused: m.miningPaused ?? !t.asicRunning,
+    miningPaused: m.miningPaused ?? chipsDown,
     ASICModel: board.asic.model,
     asicCount: board.asic.count,
     smallCoreCount: ASIC_SMALL_CORES[board.asic.model],
@@ -103,26 +169,7 @@ export function buildSystemInfo(
         domains: [],
       })),
     },
-    hashaxe: {
-      board: board.name,
-      power: t.power,
-      asicRunning: t.asicRunning,
-      fanReason: t.fanReason,
-      fanMode: t.settings.fanMode,
-      asicTempsC: t.asicTempsC,
-      voltageMeasured: t.voltageMeasured,
-      overheat: t.overheat,
-      sensorFault: t.sensorFault,
-      hardwareFault: t.hardwareFault,
-      warnings: t.warnings,
-      limits: board.limits,
-    },
   };
-  // AxeOS adds these only when set; tools test for their presence.
-  if (t.powerFault !== null) info.power_fault = t.powerFault;
-  const hw = t.hardwareFault?.reason ?? t.sensorFault?.reason ?? null;
-  if (hw !== null) info.hardware_fault = hw;
-  return info;
 }
 
 /** AxeOS `GET /api/system/asic`: the chip and the settings the UI offers, plus hashaxe's limits. */

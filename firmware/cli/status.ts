@@ -5,8 +5,8 @@ import { API_OPTIONS, API_USAGE, apiTarget, callDaemon, raiseForStatus } from '.
 const usage = `Usage: hashaxe status [--json] [--api URL]
 
 Shows the running daemon's board and mining state: temperatures, fan, power, core voltage, frequency,
-hash rate, shares and any latched fault. --json prints the daemon's AxeOS-compatible /api/system/info
-object on one line.
+hash rate, shares and any latched fault (a daemon without board control, --peripherals none, has only the
+mining half). --json prints the daemon's AxeOS-compatible /api/system/info object on one line.
 
 ${API_USAGE}`;
 
@@ -30,19 +30,32 @@ function render(info: Info): string {
       ? `${num(info.vrTemp)} °C (limit ${limits.vrTempC?.max ?? '?'} °C)`
       : '—';
   const fanMode = info.autofanspeed === 1 ? `auto, target ${info.temptarget} °C, min ${info.minFanSpeed} %` : 'manual';
+  // A daemon without board control (--peripherals none) sends no board readings: one row says so instead.
+  const boardRows: Array<[string, string]> =
+    h.boardControl === false
+      ? [
+          [
+            'board',
+            `${h.board ?? info.deviceModel} (${info.ASICModel} ×${info.asicCount}), no board control here${h.asicRunning ? ', chips running' : ''}`,
+          ],
+          ['board sensors', 'none: fan, temperatures, power and core voltage are not read by hashaxe'],
+        ]
+      : [
+          [
+            'board',
+            `${h.board ?? info.deviceModel} (${info.ASICModel} ×${info.asicCount}), power ${h.power ?? '?'}${h.asicRunning ? ', chips running' : ''}`,
+          ],
+          ['asic temp', `${temp} (limit ${limits.asicTempC?.max ?? '?'} °C)`],
+          ['vr temp', vr],
+          ['fan', `${num(info.fanspeed)} % (${h.fanReason ?? fanMode}; ${fanMode}), ${info.fanrpm} rpm`],
+          ['power', `${num(info.power, 2)} W, input ${num(info.voltage, 0)} mV, ${num(info.current, 0)} mA`],
+          [
+            'core voltage',
+            `${info.coreVoltage} mV set, ${info.coreVoltageActual} mV ${h.voltageMeasured ? 'measured' : 'from the DAC setting'}`,
+          ],
+        ];
   const rows: Array<[string, string]> = [
-    [
-      'board',
-      `${h.board ?? info.deviceModel} (${info.ASICModel} ×${info.asicCount}), power ${h.power ?? '?'}${h.asicRunning ? ', chips running' : ''}`,
-    ],
-    ['asic temp', `${temp} (limit ${limits.asicTempC?.max ?? '?'} °C)`],
-    ['vr temp', vr],
-    ['fan', `${num(info.fanspeed)} % (${h.fanReason ?? fanMode}; ${fanMode}), ${info.fanrpm} rpm`],
-    ['power', `${num(info.power, 2)} W, input ${num(info.voltage, 0)} mV, ${num(info.current, 0)} mA`],
-    [
-      'core voltage',
-      `${info.coreVoltage} mV set, ${info.coreVoltageActual} mV ${h.voltageMeasured ? 'measured' : 'from the DAC setting'}`,
-    ],
+    ...boardRows,
     ['frequency', `${info.frequency} MHz set, ${info.actualFrequency} MHz applied`],
     [
       'hash rate',

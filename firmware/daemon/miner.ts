@@ -19,6 +19,7 @@ import { MiningEngine } from '../../src/mining/engine.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
 import { LocalPool } from '../../src/sv2/pool/local-pool.js';
 import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/units.js';
+import type { ChainStatus } from '../api/chain-status.js';
 import type { MiningStatus } from '../api/mining-status.js';
 import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
@@ -370,10 +371,13 @@ export class Miner {
     this.watchdogTimer.unref();
     await this.upstream.waitConnected(this.options.connectWaitMs ?? 5000);
 
-    if (config.api.enabled && this.control !== null) {
+    if (config.api.enabled) {
       try {
+        // Without board control (--peripherals none) the API still serves the mining half and refuses board changes.
         this.api = await ApiServer.start({
           board: this.control,
+          boardDefinition: board,
+          chain: { chainStatus: () => this.chainStatus() },
           mining: { miningStatus: () => this.miningStatus() },
           host: config.api.host,
           port: config.api.port,
@@ -480,6 +484,21 @@ export class Miner {
           ? null
           : { url: redact(poolUrl), port: poolPort(poolUrl), user: up?.pool.user ?? '', protocol: 'SV2' },
       miningPaused: !this.chipsUp || !(up?.connected ?? false),
+    };
+  }
+
+  /** The chips as the daemon itself knows them (the API's source for them without board control). */
+  chainStatus(): ChainStatus {
+    const chain = this.chain;
+    const running = this.chipsUp && chain !== null;
+    return {
+      running,
+      frequencySetMhz:
+        this.control?.getSettings().frequencyMhz ??
+        this.options.config.settings.frequencyMhz ??
+        this.options.board.defaults.frequencyMhz,
+      frequencyActualMhz: running ? chain.frequencyMhz : null,
+      expectedHashrateGhs: running ? chain.expectedHashrateGhs() : 0,
     };
   }
 
