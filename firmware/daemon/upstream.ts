@@ -5,13 +5,21 @@
  * answer for `stallTimeoutMs`: the client closes it as `stalled`) is left for the next one in the list; a
  * pool the client was asked to move by a Reconnect message is followed by the client itself. After a whole
  * round of failures the pause before the next try doubles, up to a minute. While the daemon mines on a
- * backup, the primary is tried again every `failbackMs`, so a recovered primary gets its hash rate back.
+ * backup, the primary is probed in the background every `failbackMs` (see PrimaryFailback) and the daemon
+ * moves back only once a probe opened a channel there, so a recovered primary gets its hash rate back and a
+ * primary still down never interrupts the backup.
  */
 
 import type { ShareSubmitter } from '../../src/mining/engine.js';
 import type { ActiveJob, MiningChannelInfo } from '../../src/sv2/client/channel.js';
-import { type DeviceInfo, type ShareResultEvent, Sv2MiningClient } from '../../src/sv2/client/mining-client.js';
+import {
+  type DeviceInfo,
+  type MiningClientOptions,
+  type ShareResultEvent,
+  Sv2MiningClient,
+} from '../../src/sv2/client/mining-client.js';
 import { formatDifficulty } from '../../src/util/units.js';
+import { PrimaryFailback } from './primary-failback.js';
 
 export interface UpstreamPool {
   url: string;
@@ -46,6 +54,7 @@ export interface UpstreamOptions {
   shareTimeoutMs?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** While on a backup, how often the primary is probed (default 5 min). */
   failbackMs?: number;
 }
 
@@ -167,15 +176,7 @@ export class Upstream implements ShareSubmitter {
     const h = this.options.handlers;
     let client: Sv2MiningClient;
     try {
-      client = new Sv2MiningClient({
-        url: pool.url,
-        ...(pool.authorityKey !== null ? { authorityKey: pool.authorityKey } : {}),
-        userIdentity: pool.user,
-        nominalHashRateHs: this.options.nominalHashRateHs(),
-        device: this.options.device,
-        stallTimeoutMs: this.options.stallTimeoutMs ?? 120_000,
-        shareTimeoutMs: this.options.shareTimeoutMs ?? 60_000,
-      });
+      client = new Sv2MiningClient(this.clientOptions(pool));
     } catch (err) {
       this.lastError = describe(err);
       this.options.log.warn(`pool ${redact(pool.url)}: ${this.lastError}`);
@@ -234,25 +235,69 @@ export class Upstream implements ShareSubmitter {
       this.client = null;
       return { mined: false, failback: false };
     }
-    const failbackMs = this.options.failbackMs ?? 300_000;
     let failback = false;
-    let failbackTimer: NodeJS.Timeout | null = null;
+    let watch: PrimaryFailback | null = null;
     if (this.index !== 0) {
-      failbackTimer = setTimeout(() => {
-        failback = true;
-        this.options.log.info(`trying the primary pool again after ${Math.round(failbackMs / 60_000)} min on a backup`);
-        client.close('failing back to the primary pool');
-      }, failbackMs);
-      failbackTimer.unref();
+      const primary = this.options.pools[0];
+      const intervalMs = this.options.failbackMs ?? 300_000;
+      watch = new PrimaryFailback({
+        intervalMs,
+        probe: (signal) => this.probe(primary, signal),
+        failed: (why) =>
+          this.options.log.info(
+            `primary pool ${redact(primary.url)} still unavailable (${why}); staying on ${redact(pool.url)}, ` +
+              `next check in ${formatDuration(intervalMs)}`,
+          ),
+        recovered: () => {
+          if (this.stopped || !client.connected) return;
+          failback = true;
+          this.options.log.info(`primary pool ${redact(primary.url)} answers again (a probe opened a channel)`);
+          if (channel !== null) client.closeChannel(channel, 'moving back to the primary pool');
+          client.close('failing back to the primary pool');
+        },
+      });
+      watch.start();
     }
     const reason = await down;
-    if (failbackTimer !== null) clearTimeout(failbackTimer);
+    await watch?.stop();
     if (!this.stopped && !failback) {
       this.lastError = reason;
       this.options.log.warn(`pool ${redact(pool.url)} disconnected (${reason})`);
     }
     this.client = null;
     return { mined, failback };
+  }
+
+  /** The same client options for a mining session and a failback probe, so a probe proves what a session needs. */
+  private clientOptions(pool: UpstreamPool): MiningClientOptions {
+    return {
+      url: pool.url,
+      ...(pool.authorityKey !== null ? { authorityKey: pool.authorityKey } : {}),
+      userIdentity: pool.user,
+      nominalHashRateHs: this.options.nominalHashRateHs(),
+      device: this.options.device,
+      stallTimeoutMs: this.options.stallTimeoutMs ?? 120_000,
+      shareTimeoutMs: this.options.shareTimeoutMs ?? 60_000,
+    };
+  }
+
+  /**
+   * One full connection attempt to `pool` beside the running session: TCP, Noise with the certificate check,
+   * SetupConnection, OpenStandardMiningChannel. Resolves once the channel opened (then closes it again);
+   * rejects with the reason otherwise. `signal` cancels it at any step.
+   */
+  private async probe(pool: UpstreamPool, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw new Error('cancelled');
+    const client = new Sv2MiningClient(this.clientOptions(pool));
+    const cancel = (): void => client.close('failback probe cancelled');
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      const info = await client.connect();
+      client.closeChannel(info.channelId, 'failback probe done');
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      client.close('failback probe done');
+    }
   }
 
   private sleep(ms: number): Promise<void> {
@@ -272,6 +317,13 @@ export class Upstream implements ShareSubmitter {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A log-friendly interval: 300 ms, 45 s, 5 min. */
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
 }
 
 function describe(err: unknown): string {

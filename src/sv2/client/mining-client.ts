@@ -47,7 +47,7 @@ import {
 } from '../messages/mining.js';
 import { parseAuthorityKey } from '../noise/authority-key.js';
 import { DEFAULT_CERTIFICATE_LEEWAY_SEC } from '../noise/certificate.js';
-import { type CloseInfo, type ConnectionLimits, Sv2Connection } from '../transport/connection.js';
+import { type CloseInfo, type ConnectionLimits, Sv2ConnectError, Sv2Connection } from '../transport/connection.js';
 import { TypedEmitter } from '../typed-emitter.js';
 import type { ActiveJob, ChainTip, MiningChannelInfo } from './channel.js';
 import { PendingShares, type ResolvedShare, type ShareStats } from './pending-shares.js';
@@ -261,6 +261,8 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   private lastActivityMs = 0;
   private timer: NodeJS.Timeout | null = null;
   private closedByUser = false;
+  /** Cancels the TCP connect + handshake in progress, so close() does not wait for the handshake timeout. */
+  private connecting: AbortController | null = null;
   private reconnecting = false;
   private readonly reconnectTimes: number[] = [];
   /** Reused for every SubmitSharesStandard: the hot path allocates no message object. */
@@ -354,16 +356,30 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
     };
     if (this.options.maxPayloadBytes !== undefined) limits.maxPayloadBytes = this.options.maxPayloadBytes;
-    const { connection, handshake } = await Sv2Connection.connect({
-      host: this.host,
-      port: this.port,
-      initiator: {
-        authorityKey: this.authorityKey,
-        nowSec: () => this.clock.nowMs() / 1000,
-        certificateLeewaySec: this.options.certificateLeewaySec ?? DEFAULT_CERTIFICATE_LEEWAY_SEC,
-      },
-      limits,
-    });
+    const attempt = new AbortController();
+    this.connecting = attempt;
+    let opened: Awaited<ReturnType<typeof Sv2Connection.connect>>;
+    try {
+      opened = await Sv2Connection.connect({
+        host: this.host,
+        port: this.port,
+        initiator: {
+          authorityKey: this.authorityKey,
+          nowSec: () => this.clock.nowMs() / 1000,
+          certificateLeewaySec: this.options.certificateLeewaySec ?? DEFAULT_CERTIFICATE_LEEWAY_SEC,
+        },
+        limits,
+        signal: attempt.signal,
+      });
+    } finally {
+      if (this.connecting === attempt) this.connecting = null;
+    }
+    const { connection, handshake } = opened;
+    if (attempt.signal.aborted) {
+      // close() ran between the handshake finishing and this line: honour it.
+      connection.close('closed', 'closed by the device');
+      throw new Sv2ConnectError('aborted', `connecting to ${this.host}:${this.port} was cancelled`);
+    }
     this.connection = connection;
     this.channels.clear();
     connection.on('frame', (frame) => this.onFrame(connection, frame));
@@ -471,9 +487,10 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     this.emit('channelClosed', { channelId, reason });
   }
 
-  /** Closes the connection for good (no reconnect). */
+  /** Closes the connection for good (no reconnect); a connect() in progress rejects at once (Sv2ConnectError 'aborted'). */
   close(reason = 'closed by the device'): void {
     this.closedByUser = true;
+    this.connecting?.abort();
     this.connection?.close('closed', reason);
     this.stopTimer();
   }

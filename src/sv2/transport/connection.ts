@@ -52,7 +52,7 @@ export interface CloseInfo {
 export class Sv2ConnectError extends Error {
   override readonly name = 'Sv2ConnectError';
   constructor(
-    readonly code: 'connect-failed' | 'handshake-timeout' | 'handshake-failed' | 'closed-during-handshake',
+    readonly code: 'connect-failed' | 'handshake-timeout' | 'handshake-failed' | 'closed-during-handshake' | 'aborted',
     message: string,
     override readonly cause?: Error,
   ) {
@@ -157,14 +157,20 @@ export class Sv2Connection extends TypedEmitter<ConnectionEvents> {
   /**
    * Connects, runs the initiator handshake (certificate checked against `initiator.authorityKey`) and returns
    * the open connection. Rejects with Sv2ConnectError; a certificate problem is its `cause` (a CertificateError).
+   * `signal` cancels the attempt (code 'aborted', socket destroyed) without waiting for the handshake timeout.
    */
   static async connect(options: {
     host: string;
     port: number;
     initiator: InitiatorOptions;
     limits?: Partial<ConnectionLimits>;
+    signal?: AbortSignal;
   }): Promise<{ connection: Sv2Connection; handshake: InitiatorResult }> {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const signal = options.signal;
+    const cancelled = (): Sv2ConnectError =>
+      new Sv2ConnectError('aborted', `connecting to ${options.host}:${options.port} was cancelled`);
+    if (signal?.aborted) throw cancelled();
     const socket = netConnect({ host: options.host, port: options.port });
     socket.setNoDelay(true);
     const attempt = async (): Promise<{ connection: Sv2Connection; handshake: InitiatorResult }> => {
@@ -203,9 +209,15 @@ export class Sv2Connection extends TypedEmitter<ConnectionEvents> {
       }
       return { connection: new Sv2Connection(socket, handshake, limits, rest), handshake };
     };
+    let rejectAborted: (err: Error) => void = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      rejectAborted = reject;
+    });
+    const onAbort = (): void => rejectAborted(cancelled());
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       return await withTimeout(
-        attempt(),
+        Promise.race([attempt(), aborted]),
         limits.handshakeTimeoutMs,
         () =>
           new Sv2ConnectError(
@@ -216,6 +228,8 @@ export class Sv2Connection extends TypedEmitter<ConnectionEvents> {
     } catch (err) {
       socket.destroy();
       throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -4,7 +4,7 @@
  * with a reason; the process (this test runner) keeps running and the next connection works.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Sv2ClientError } from '../../../../src/sv2/client/mining-client.js';
 import { ManualClock } from '../../../../src/sv2/clock.js';
@@ -292,3 +292,57 @@ test('connecting to a closed port or a non-SV2 endpoint fails with a clear typed
     await new Promise<void>((r) => http.close(() => r()));
   }
 });
+
+test('close() while the pool has not answered the handshake: connect() rejects at once as aborted and the socket is closed', async () => {
+  // Accepts TCP, reads the client's handshake and never answers it.
+  const sockets: Array<{ closed: boolean; socket: Socket }> = [];
+  const mute = createServer((s) => {
+    const seen = { closed: false, socket: s };
+    sockets.push(seen);
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      seen.closed = true;
+    });
+    s.resume();
+  });
+  await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+  try {
+    const port = (mute.address() as { port: number }).port;
+    // A handshake timeout far beyond the test's own: only the cancel can end this connect.
+    const client = testClient(pool, {
+      url: pool.url.replace(`:${pool.port}/`, `:${port}/`),
+      handshakeTimeoutMs: 600_000,
+    });
+    const connecting = client.connect();
+    await until(() => sockets.length > 0, 'the client connected');
+    client.close('giving up');
+    // A hang guard only: without the cancel, connect() would wait out the 600 s handshake timeout.
+    let guard: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      guard = setTimeout(() => reject(new Error('connect() still pending 5 s after close()')), 5000);
+    });
+    try {
+      await assert.rejects(
+        Promise.race([connecting, hung]),
+        (e: unknown) => e instanceof Sv2ConnectError && e.code === 'aborted',
+      );
+    } finally {
+      clearTimeout(guard);
+    }
+    assert.equal(client.connected, false);
+    await until(() => sockets[0].closed, 'the server saw the socket close');
+    assert.equal(sockets.length, 1);
+  } finally {
+    // When the cancel is broken, this ends the client's socket so the test fails instead of hanging.
+    for (const s of sockets) s.socket.destroy();
+    await new Promise<void>((r) => mute.close(() => r()));
+  }
+});
+
+async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
