@@ -30,6 +30,12 @@ const round = (x: number, digits = 2): number => {
   return Math.round(x * f) / f;
 };
 
+/** GH/s to 2 decimals, or 4 significant digits below 1 GH/s (an emulated chain's MH/s must not read 0). */
+const roundHashrate = (ghs: number): number => {
+  if (!Number.isFinite(ghs)) return 0;
+  return Math.abs(ghs) >= 1 || ghs === 0 ? round(ghs) : Number(ghs.toPrecision(4));
+};
+
 /**
  * The AxeOS `GET /api/system/info` object, with the field names and units Bitaxe tools read (pyasic, Home
  * Assistant, swarm pages; ESP-Miner main/http_server/system_api_json.c): power W, voltage (input) mV,
@@ -134,10 +140,10 @@ function miningFields(
     .slice(0, 10)
     .map(([message, count]) => ({ message, count }));
   return {
-    hashRate: round(m.hashrateGhs.m1),
-    hashRate_1m: round(m.hashrateGhs.m1),
-    hashRate_10m: round(m.hashrateGhs.m10),
-    hashRate_1h: round(m.hashrateGhs.h1),
+    hashRate: roundHashrate(m.hashrateGhs.m1),
+    hashRate_1m: roundHashrate(m.hashrateGhs.m1),
+    hashRate_10m: roundHashrate(m.hashrateGhs.m10),
+    hashRate_1h: roundHashrate(m.hashrateGhs.h1),
     errorPercentage: round(errorPercentage, 3),
     sharesAccepted: m.sharesAccepted,
     sharesRejected: m.sharesRejected,

@@ -67,6 +67,18 @@ function mining(over: Partial<MiningStatus> = {}): MiningStatus {
 
 const id = { version: '0.1.0', hostname: 'hashaxe-hex', macAddr: 'B8:27:EB:01:02:03' };
 
+test('hash rates below 1 GH/s keep their significant digits (an emulated chain mines at MH/s)', () => {
+  const i = buildSystemInfo(
+    hex,
+    telemetry(),
+    mining({ hashrateGhs: { avg: 0.000934812, m1: 0.000934812, m10: 0.00101172, h1: 0 } }),
+    id,
+  );
+  assert.equal(i.hashRate, 0.0009348);
+  assert.equal(i.hashRate_10m, 0.001012);
+  assert.equal(i.hashRate_1h, 0);
+});
+
 test('AxeOS units: power W, input voltage mV, current mA, temperatures °C, core voltage mV, MHz, %, GH/s', () => {
   const i = buildSystemInfo(hex, telemetry(), mining(), id);
   // ESP-Miner main/http_server/system_api_json.c + main/power/power.c: the same names, the same units.
