@@ -110,7 +110,11 @@ test('--peripherals none over an emulated chain on TCP: the API serves mining fi
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^board +bitaxe-ultra \(BM1366 ×1\), no board control here, chips running$/m);
     assert.match(text.stdout, /^shares +\d+ accepted, 0 rejected/m);
-    assert.match(text.stdout, /^pool +sv2\+tcp:\/\/127\.0\.0\.1:\d+\/[^\s:]+ as /m, 'the URL once, its port not repeated');
+    assert.match(
+      text.stdout,
+      /^pool +sv2\+tcp:\/\/127\.0\.0\.1:\d+\/[^\s:]+ as /m,
+      'the URL once, its port not repeated',
+    );
     assert.doesNotMatch(text.stdout, /undefined|null|NaN/);
 
     const fan = await runCliCaptured(['fan', '40', '--api', api]);
