@@ -57,7 +57,7 @@ export class JobTable {
   /** The live slot for a job id byte, or null when the id was never sent or has been invalidated. */
   lookup(id: number): JobSlot | null {
     const slot = this.slots[id & 0x7f];
-    return slot !== undefined && slot.epoch === this.epoch && (id & 0x80) === 0 ? slot : null;
+    return slot.epoch === this.epoch && (id & 0x80) === 0 ? slot : null;
   }
 
   invalidateAll(): void {

@@ -47,11 +47,11 @@ const BM1366 = chipModel('bm1366');
  * hidden class mid-process and throw away the optimised code of the path being measured.
  */
 let socketObserver: ((socket: Socket) => void) | null = null;
-const socketWrite = NetSocket.prototype.write;
-NetSocket.prototype.write = function observedWrite(this: Socket, ...args: unknown[]): boolean {
+const socketWrite = NetSocket.prototype.write as (this: Socket, chunk: unknown, a?: unknown, b?: unknown) => boolean;
+NetSocket.prototype.write = function observedWrite(this: Socket, chunk: unknown, a?: unknown, b?: unknown): boolean {
   socketObserver?.(this);
-  return (socketWrite as (...a: unknown[]) => boolean).apply(this, args);
-} as typeof socketWrite;
+  return socketWrite.call(this, chunk, a, b);
+} as typeof NetSocket.prototype.write;
 const BIP320_ROLLING = { allowed: true, mask: 0x1fffe000 };
 
 interface Rig {
