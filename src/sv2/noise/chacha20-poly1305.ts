@@ -7,7 +7,8 @@
  * works in place on the caller's buffer and allocates nothing. noble stays the reference it is tested against
  * (`test/src/sv2/noise/chacha20-poly1305.test.ts`).
  */
-import { chachaBlock, chachaXor, readU32le } from './chacha20.js';
+import { readU32LE } from '../../bitcoin/header.js';
+import { chachaBlock, chachaXor } from './chacha20.js';
 import { POLY1305_TAG_BYTES, Poly1305 } from './poly1305.js';
 
 export class ChaCha20Poly1305 {
@@ -17,7 +18,7 @@ export class ChaCha20Poly1305 {
 
   constructor(key: Uint8Array) {
     if (key.length !== 32) throw new RangeError('a ChaCha20-Poly1305 key is 32 bytes');
-    for (let i = 0; i < 8; i++) this.key[i] = readU32le(key, 4 * i);
+    for (let i = 0; i < 8; i++) this.key[i] = readU32LE(key, 4 * i);
   }
 
   /**

@@ -8,10 +8,6 @@ const SIGMA1 = 0x3320646e;
 const SIGMA2 = 0x79622d32;
 const SIGMA3 = 0x6b206574;
 
-export function readU32le(b: Uint8Array, i: number): number {
-  return (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
-}
-
 /** The 16-word ChaCha20 block for `key` (8 words), block counter and the 96-bit nonce as three words. */
 export function chachaBlock(
   key: Uint32Array,

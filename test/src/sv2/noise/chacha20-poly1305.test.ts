@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chacha20, chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { chachaXor, readU32le } from '../../../../src/sv2/noise/chacha20.js';
+import { readU32LE } from '../../../../src/bitcoin/header.js';
+import { chachaXor } from '../../../../src/sv2/noise/chacha20.js';
 import { ChaCha20Poly1305 } from '../../../../src/sv2/noise/chacha20-poly1305.js';
 import { Poly1305 } from '../../../../src/sv2/noise/poly1305.js';
 import { bytesToHex } from '../../../../src/util/hex.js';
@@ -19,7 +20,7 @@ function nonceBytes(n0: number, n1: number, n2: number): Uint8Array {
 
 function keyWords(key: Uint8Array): Uint32Array {
   const w = new Uint32Array(key.length / 4);
-  for (let i = 0; i < w.length; i++) w[i] = readU32le(key, 4 * i);
+  for (let i = 0; i < w.length; i++) w[i] = readU32LE(key, 4 * i);
   return w;
 }
 
