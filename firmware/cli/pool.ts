@@ -7,19 +7,23 @@ import { parseCommandArgs, parseIntInRange, parseNumberInRange } from './args.js
 import { type CliIo, type Command, EXIT_OK, printJson, UsageError, WorkError } from './command.js';
 
 const usage = `Usage: hashaxe pool [--listen HOST:PORT] [--share-rate N/min] [--block-interval SECONDS]
-                    [--job-interval SECONDS] [--authority-secret-file PATH] [--cert-validity SECONDS]
-                    [--stats-interval SECONDS] [--json]
+                    [--job-interval SECONDS] [--in-flight-grace SECONDS] [--authority-secret-file PATH]
+                    [--cert-validity SECONDS] [--stats-interval SECONDS] [--json]
 
 Runs hashaxe's local Stratum V2 pool: Noise-encrypted, authenticated by a certificate signed with an authority
 key it prints, standard channels, jobs from a synthetic chain (a random previous hash every --block-interval
 seconds, a real coinbase per channel, merkle root), a target from each channel's nominal hash rate, and full
-validation of every share (header rebuilt, SHA-256d, target, stale, duplicate). Nothing it finds is a real
-block. It runs until interrupted (Ctrl-C / SIGTERM) and then stops cleanly.
+validation of every share (header rebuilt, SHA-256d, target, stale, duplicate). A share of the block just
+replaced that was plausibly in flight when it changed (within --in-flight-grace, before the channel's first share
+on the new block) is judged, not refused as stale; it counts as accepted work, never as a block. Nothing it finds
+is a real block. It runs until interrupted (Ctrl-C / SIGTERM) and then stops cleanly.
 
   --listen HOST:PORT          where to listen (default 127.0.0.1:34254; port 0 picks a free one)
   --share-rate N/min          target shares per minute per channel (default 6)
   --block-interval S          a new previous hash every S seconds (default 60; 0 = never)
   --job-interval S            new work on the same block every S seconds (default 30; 0 = never)
+  --in-flight-grace S         how long after a block change a share of the replaced block still counts as in
+                              flight (default 1; 0 = every such share is stale-share, as the SRI pool does)
   --authority-secret-file P   authority secret key (base58check as in SRI configs, or 64 hex digits), so the
                               printed public key stays the same across restarts (default: a new key per run)
   --cert-validity S           lifetime of each handshake's certificate (default 3600)
@@ -93,6 +97,7 @@ function statsLine(s: PoolStats): Record<string, unknown> {
       nominalHashRateHs: c.nominalHashRateHs,
       difficulty: c.difficulty,
       accepted: c.accepted,
+      acceptedInFlight: c.acceptedInFlight,
       rejected: c.rejected,
       rejectedByCode: c.rejectedByCode,
       blocksFound: c.blocksFound,
@@ -107,7 +112,8 @@ function statsText(s: PoolStats): string {
     .join(', ');
   return (
     `${s.connections.open} connection(s) open (${s.connections.total} total), ` +
-    `${s.channels.filter((c) => c.open).length} channel(s), ${s.shares.accepted} share(s) accepted, ` +
+    `${s.channels.filter((c) => c.open).length} channel(s), ${s.shares.accepted} share(s) accepted` +
+    `${s.shares.acceptedInFlight > 0 ? ` (${s.shares.acceptedInFlight} in flight across a block change)` : ''}, ` +
     `${s.shares.rejected} rejected${rejected ? ` (${rejected})` : ''}, chain height ${s.chain.height}`
   );
 }
@@ -124,6 +130,7 @@ export const pool: Command = {
         'share-rate': { type: 'string' },
         'block-interval': { type: 'string' },
         'job-interval': { type: 'string' },
+        'in-flight-grace': { type: 'string' },
         'authority-secret-file': { type: 'string' },
         'cert-validity': { type: 'string' },
         'stats-interval': { type: 'string' },
@@ -136,6 +143,10 @@ export const pool: Command = {
     const sharesPerMinute = parseShareRate(values['share-rate']);
     const prevHashIntervalMs = parseInterval('--block-interval', values['block-interval'], 60);
     const jobIntervalMs = parseInterval('--job-interval', values['job-interval'], 30);
+    const inFlightGraceMs =
+      values['in-flight-grace'] === undefined
+        ? 1000
+        : Math.round(parseNumberInRange('--in-flight-grace', values['in-flight-grace'], 0, 60) * 1000);
     const statsIntervalMs = parseInterval('--stats-interval', values['stats-interval'], 10);
     const certificateValiditySec =
       values['cert-validity'] === undefined
@@ -152,6 +163,7 @@ export const pool: Command = {
         sharesPerMinute,
         prevHashIntervalMs,
         jobIntervalMs,
+        inFlightGraceMs,
         certificateValiditySec,
         authoritySecretKey,
       });
@@ -175,6 +187,7 @@ export const pool: Command = {
         sharesPerMinute,
         blockIntervalSec: prevHashIntervalMs / 1000,
         jobIntervalSec: jobIntervalMs / 1000,
+        inFlightGraceSec: inFlightGraceMs / 1000,
         certificateValiditySec,
       });
     } else {

@@ -10,7 +10,8 @@
  *   await pool.close();
  *
  * Every previous-hash interval the chain moves to a new random tip: each channel gets a future job and the
- * SetNewPrevHash naming it, and shares of older jobs become stale-share. `newBlock()` / `newJobs()` do the same
+ * SetNewPrevHash naming it, and shares of older jobs become stale-share, except those still in flight across the
+ * change (see pool-channel.ts; `inFlightGraceMs`). `newBlock()` / `newJobs()` do the same
  * on demand (tests run with both intervals 0).
  */
 import { randomBytes } from 'node:crypto';
@@ -24,7 +25,12 @@ import { signCertificate } from '../noise/certificate.js';
 import { createNoiseKeypair, type NoiseKeypair } from '../noise/keys.js';
 import { type ConnectionLimits, Sv2Connection } from '../transport/connection.js';
 import { TypedEmitter } from '../typed-emitter.js';
-import type { ChannelStats, PoolChannel, ShareJudgement } from './pool-channel.js';
+import {
+  type ChannelStats,
+  DEFAULT_IN_FLIGHT_GRACE_MS,
+  type PoolChannel,
+  type ShareJudgement,
+} from './pool-channel.js';
 import { PoolSession, type SessionHost } from './pool-session.js';
 import { type BlockTemplate, SyntheticChain } from './synthetic-chain.js';
 
@@ -49,6 +55,11 @@ export interface LocalPoolOptions {
   nbits?: number;
   /** Allow version rolling (BIP323 bits). Default true; false sets REQUIRES_FIXED_VERSION. */
   versionRolling?: boolean;
+  /**
+   * After a block change, how long a share of the replaced block still counts as in flight (sent before the
+   * device could see the change) and is judged rather than refused as stale. Default 1000; 0 = strict, as SRI.
+   */
+  inFlightGraceMs?: number;
   /** Accepted shares per SubmitShares.Success. Default 1 (answer every share at once). */
   shareBatchSize?: number;
   maxConnections?: number;
@@ -67,7 +78,14 @@ export interface PoolStats {
   connections: { open: number; total: number; closedByCode: Record<string, number> };
   /** Frames received from clients and delivered to their sessions (after decryption). */
   framesReceived: number;
-  shares: { accepted: number; rejected: number; rejectedByCode: Record<string, number>; blocksFound: number };
+  shares: {
+    accepted: number;
+    /** Of `accepted`: shares of a replaced block that crossed the block change in flight. */
+    acceptedInFlight: number;
+    rejected: number;
+    rejectedByCode: Record<string, number>;
+    blocksFound: number;
+  };
   /** Open channels, then up to MAX_CLOSED_CHANNEL_STATS recently closed ones (oldest first). */
   channels: ChannelStats[];
   chain: { height: number; prevHash: string; nbits: number; blocks: number };
@@ -91,6 +109,8 @@ export interface PoolShareEvent {
   accepted: boolean;
   errorCode: string | null;
   blockFound: boolean;
+  /** Accepted as a share of the block just replaced, in flight when it changed. */
+  inFlight: boolean;
 }
 
 export interface PoolEvents {
@@ -113,6 +133,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   readonly versionRolling: boolean;
   readonly shareBatchSize: number;
   readonly maxChannelsPerConnection: number;
+  readonly inFlightGraceMs: number;
   /** x-only authority public key clients verify the certificate with. */
   readonly authorityPublicKey: Uint8Array;
   /** The authority key in the spec's base58check form (what users paste). */
@@ -130,6 +151,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   private readonly closedByCode: Record<string, number> = {};
   private readonly rejectedByCode: Record<string, number> = {};
   private accepted = 0;
+  private acceptedInFlight = 0;
   private rejected = 0;
   private blocksFound = 0;
   private mismatches = 0;
@@ -155,6 +177,10 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
     this.versionRolling = options.versionRolling ?? true;
     this.shareBatchSize = Math.max(1, options.shareBatchSize ?? 1);
     this.maxChannelsPerConnection = options.maxChannelsPerConnection ?? 16;
+    this.inFlightGraceMs = options.inFlightGraceMs ?? DEFAULT_IN_FLIGHT_GRACE_MS;
+    if (!(this.inFlightGraceMs >= 0) || !Number.isFinite(this.inFlightGraceMs)) {
+      throw new RangeError(`in-flight grace must be ≥ 0 ms, got ${this.inFlightGraceMs}`);
+    }
     const authority = createNoiseKeypair(options.authoritySecretKey, random(32));
     this.authoritySecret = authority.secret;
     this.authorityPublicKey = authority.xOnly;
@@ -319,6 +345,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   onShare(channel: PoolChannel, sequenceNumber: number, judgement: ShareJudgement): void {
     if (judgement.ok) {
       this.accepted++;
+      if (judgement.inFlight) this.acceptedInFlight++;
       if (judgement.blockFound) {
         this.blocksFound++;
         this.log.info('block found (synthetic chain)', { channel: channel.channelId, height: this.chain.height });
@@ -334,6 +361,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
       accepted: judgement.ok,
       errorCode: judgement.ok ? null : judgement.code,
       blockFound: judgement.ok && judgement.blockFound,
+      inFlight: judgement.ok && judgement.inFlight,
     });
   }
 
@@ -397,6 +425,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
       framesReceived: this.framesReceived,
       shares: {
         accepted: this.accepted,
+        acceptedInFlight: this.acceptedInFlight,
         rejected: this.rejected,
         rejectedByCode: { ...this.rejectedByCode },
         blocksFound: this.blocksFound,

@@ -2,6 +2,12 @@
  * Server-side state of one standard channel on the local pool: the jobs it was given (with the target each
  * carries), which are stale, the shares already seen, and the acknowledgement batch. Validation follows SRI's
  * pool: stale → unknown job → ntime → version bits → block / target → duplicate.
+ *
+ * One departure from SRI, for shares that crossed a block change on the wire: the device sent them before our
+ * SetNewPrevHash reached it, so it could not have known. A share for a job of the block just replaced is still
+ * judged in full (and accepted when good, as work, never as a block) while it is plausibly in flight: within
+ * `inFlightGraceMs` of the change and before the channel's first share on the new block (from then on the device
+ * provably has the new tip). Anything older, later or after that first share is stale-share, as in SRI.
  */
 import { difficultyFromTarget } from '../../bitcoin/index.js';
 import { checkShare } from '../channel/share-check.js';
@@ -32,8 +38,18 @@ export interface PoolJob {
   template: BlockTemplate;
 }
 
+/** How long after a block change a share of the replaced block counts as in flight (default). */
+export const DEFAULT_IN_FLIGHT_GRACE_MS = 1000;
+
 export type ShareJudgement =
-  | { ok: true; blockFound: boolean; jobDifficulty: number; hash: Uint8Array }
+  | {
+      ok: true;
+      blockFound: boolean;
+      jobDifficulty: number;
+      hash: Uint8Array;
+      /** A share of the block just replaced that was in flight when it changed: work, but never a block. */
+      inFlight: boolean;
+    }
   | { ok: false; code: SubmitSharesErrorCode };
 
 export interface ChannelStats {
@@ -43,6 +59,8 @@ export interface ChannelStats {
   nominalHashRateHs: number;
   difficulty: number;
   accepted: number;
+  /** Of `accepted`: shares of the replaced block that crossed a block change in flight. */
+  acceptedInFlight: number;
   rejected: number;
   rejectedByCode: Record<string, number>;
   blocksFound: number;
@@ -52,12 +70,18 @@ export interface ChannelStats {
 }
 
 export class PoolChannel {
-  private readonly jobs = new Map<number, PoolJob>();
+  private jobs = new Map<number, PoolJob>();
   private lastJobId = 0;
-  /** First job id sent under the current block: lower ids are stale. */
+  /** First job id sent under the current block: lower ids are stale (or in flight, see the file comment). */
   private epochFirstJobId = 1;
   /** The first 48 bits of each accepted share's header hash: the same share always hashes the same. */
-  private readonly seen = new Set<number>();
+  private seen = new Set<number>();
+  /** The block just replaced: its jobs and accepted shares, kept only for shares in flight across the change. */
+  private replacedJobs = new Map<number, PoolJob>();
+  private replacedSeen = new Set<number>();
+  private replacedAtMs = Number.NEGATIVE_INFINITY;
+  /** A share naming a job of the current block arrived: the device has the new tip, in-flight time is over. */
+  private newBlockShareSeen = false;
   target: bigint;
   /** Accepted since the last SubmitShares.Success, and the difficulty sum SRI reports. */
   batchCount = 0;
@@ -74,6 +98,8 @@ export class PoolChannel {
     public nominalHashRateHs: number,
     initialTarget: bigint,
     readonly versionRollingAllowed: boolean,
+    /** 0 = strict SRI behaviour: every share of a replaced block is stale-share. */
+    readonly inFlightGraceMs = DEFAULT_IN_FLIGHT_GRACE_MS,
   ) {
     this.target = initialTarget;
     this.stats = {
@@ -83,6 +109,7 @@ export class PoolChannel {
       nominalHashRateHs,
       difficulty: difficultyFromTarget(initialTarget),
       accepted: 0,
+      acceptedInFlight: 0,
       rejected: 0,
       rejectedByCode: {},
       blocksFound: 0,
@@ -98,14 +125,23 @@ export class PoolChannel {
 
   /**
    * A job for this channel from `template`. `future` jobs (sent before SetNewPrevHash) start a new block:
-   * every earlier job becomes stale and duplicate tracking restarts.
+   * every earlier job becomes stale (bar the in-flight window) and duplicate tracking restarts.
    */
-  makeJob(chain: SyntheticChain, template: BlockTemplate, future: boolean, nowSec: number): NewMiningJob {
+  makeJob(chain: SyntheticChain, template: BlockTemplate, future: boolean, nowMs: number): NewMiningJob {
     const jobId = ++this.lastJobId;
     const cb = chain.coinbaseFor(template, this.extranoncePrefix);
     if (future) {
-      this.jobs.clear();
-      this.seen.clear();
+      // The current block's tables become the replaced block's; the ones two blocks back are reused, empty.
+      const jobs = this.replacedJobs;
+      const seen = this.replacedSeen;
+      this.replacedJobs = this.jobs;
+      this.replacedSeen = this.seen;
+      this.jobs = jobs;
+      this.seen = seen;
+      jobs.clear();
+      seen.clear();
+      this.replacedAtMs = nowMs;
+      this.newBlockShareSeen = false;
       this.epochFirstJobId = jobId;
     }
     this.jobs.set(jobId, {
@@ -121,7 +157,7 @@ export class PoolChannel {
     return {
       channelId: this.channelId,
       jobId,
-      minNtime: future ? null : Math.max(template.minNtime, nowSec) >>> 0,
+      minNtime: future ? null : Math.max(template.minNtime, Math.floor(nowMs / 1000)) >>> 0,
       version: template.version,
       merkleRoot: cb.merkleRoot,
     };
@@ -131,13 +167,34 @@ export class PoolChannel {
     return this.jobs.get(jobId);
   }
 
-  validate(share: SubmitSharesStandard, chain: SyntheticChain, nowSec: number): ShareJudgement {
+  validate(share: SubmitSharesStandard, chain: SyntheticChain, nowMs: number): ShareJudgement {
     const jobId = share.jobId;
     if (jobId === 0 || jobId > this.lastJobId) return { ok: false, code: SubmitSharesErrorCode.invalidJobId };
-    const job = this.jobs.get(jobId);
-    if (job === undefined || jobId < this.epochFirstJobId || job.epoch !== chain.epoch) {
+    if (jobId >= this.epochFirstJobId) {
+      const job = this.jobs.get(jobId);
+      if (job === undefined || job.epoch !== chain.epoch) return { ok: false, code: SubmitSharesErrorCode.staleShare };
+      this.newBlockShareSeen = true;
+      return this.judge(share, job, this.seen, nowMs, false);
+    }
+    const job = this.replacedJobs.get(jobId);
+    if (
+      job === undefined ||
+      job.epoch !== chain.epoch - 1 ||
+      this.newBlockShareSeen ||
+      nowMs - this.replacedAtMs >= this.inFlightGraceMs
+    ) {
       return { ok: false, code: SubmitSharesErrorCode.staleShare };
     }
+    return this.judge(share, job, this.replacedSeen, nowMs, true);
+  }
+
+  private judge(
+    share: SubmitSharesStandard,
+    job: PoolJob,
+    seen: Set<number>,
+    nowMs: number,
+    inFlight: boolean,
+  ): ShareJudgement {
     const verdict = checkShare({
       jobVersion: job.version,
       merkleRoot: job.merkleRoot,
@@ -146,20 +203,22 @@ export class PoolChannel {
       target: job.target,
       versionRollingAllowed: this.versionRollingAllowed,
       rollableMask: BIP323_VERSION_MASK,
-      maxNtime: nowSec + MAX_NTIME_AHEAD_SEC,
+      maxNtime: Math.floor(nowMs / 1000) + MAX_NTIME_AHEAD_SEC,
     });
     if (!verdict.ok) return { ok: false, code: verdict.code };
     const h = verdict.hash;
     // Identical shares give identical headers; 48 random bits make a false duplicate (p ≈ n² / 2^49) negligible.
     const key = h[0] + h[1] * 0x100 + h[2] * 0x10000 + h[3] * 0x1000000 + h[4] * 0x100000000 + h[5] * 0x10000000000;
-    if (this.seen.has(key)) return { ok: false, code: SubmitSharesErrorCode.duplicateShare };
-    this.seen.add(key);
-    if (this.seen.size > MAX_SEEN_SHARES) this.seen.delete(this.seen.values().next().value as number);
+    if (seen.has(key)) return { ok: false, code: SubmitSharesErrorCode.duplicateShare };
+    seen.add(key);
+    if (seen.size > MAX_SEEN_SHARES) seen.delete(seen.values().next().value as number);
     return {
       ok: true,
-      blockFound: verdict.blockFound,
+      // A block on a tip the chain has already left is not a block any more.
+      blockFound: verdict.blockFound && !inFlight,
       jobDifficulty: difficultyFromTarget(job.target),
       hash: verdict.hash,
+      inFlight,
     };
   }
 
@@ -167,6 +226,7 @@ export class PoolChannel {
     this.stats.lastShareAtMs = nowMs;
     if (judgement.ok) {
       this.stats.accepted++;
+      if (judgement.inFlight) this.stats.acceptedInFlight++;
       if (judgement.blockFound) this.stats.blocksFound++;
     } else {
       this.stats.rejected++;

@@ -58,6 +58,7 @@ export interface SessionHost {
   readonly versionRolling: boolean;
   readonly shareBatchSize: number;
   readonly maxChannelsPerConnection: number;
+  readonly inFlightGraceMs: number;
   readonly silent: boolean;
   nowMs(): number;
   nextChannelId(): number;
@@ -273,6 +274,7 @@ export class PoolSession {
       msg.nominalHashRate,
       target,
       this.host.versionRolling,
+      this.host.inFlightGraceMs,
     );
     this.channels.set(channelId, channel);
     this.connection.send(OpenStandardMiningChannelSuccess, {
@@ -330,7 +332,7 @@ export class PoolSession {
       return;
     }
     const nowMs = this.host.nowMs();
-    const judgement = channel.validate(msg, this.host.chain, Math.floor(nowMs / 1000));
+    const judgement = channel.validate(msg, this.host.chain, nowMs);
     channel.record(judgement, nowMs);
     this.host.onShare(channel, msg.sequenceNumber, judgement);
     if (this.host.silent) return;
@@ -363,8 +365,7 @@ export class PoolSession {
 
   /** A new block: a future job, then SetNewPrevHash naming it (the order SRI pools use). */
   sendBlockStart(channel: PoolChannel, template: BlockTemplate): void {
-    const nowSec = Math.floor(this.host.nowMs() / 1000);
-    const job = channel.makeJob(this.host.chain, template, true, nowSec);
+    const job = channel.makeJob(this.host.chain, template, true, this.host.nowMs());
     if (this.host.silent) return;
     this.connection.send(NewMiningJob, job);
     this.connection.send(SetNewPrevHash, {
@@ -378,7 +379,7 @@ export class PoolSession {
 
   /** New work on the same block: an active job (min_ntime set). */
   sendActiveJob(channel: PoolChannel, template: BlockTemplate): void {
-    const job = channel.makeJob(this.host.chain, template, false, Math.floor(this.host.nowMs() / 1000));
+    const job = channel.makeJob(this.host.chain, template, false, this.host.nowMs());
     if (!this.host.silent) this.connection.send(NewMiningJob, job);
   }
 

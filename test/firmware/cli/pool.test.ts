@@ -70,6 +70,7 @@ test('hashaxe pool --json: ready line with key and URL; the client mines on it; 
     assert.equal(stopped.event, 'stopped');
     assert.deepEqual(stopped.shares, {
       accepted: 1,
+      acceptedInFlight: 0,
       rejected: 2,
       rejectedByCode: { 'difficulty-too-low': 1, 'duplicate-share': 1 },
       blocksFound: 0,
@@ -84,11 +85,21 @@ test('hashaxe pool --json: ready line with key and URL; the client mines on it; 
   }
 });
 
-test('hashaxe pool --block-interval 0.2: new blocks arrive on their own and old work becomes stale-share', async () => {
-  const pool = startCliJson(['pool', ...QUIET, '--share-rate', '60/min', '--block-interval', '0.2']);
+test('hashaxe pool --block-interval 0.2 --in-flight-grace 0: new blocks arrive on their own and old work becomes stale-share at once', async () => {
+  const pool = startCliJson([
+    'pool',
+    ...QUIET,
+    '--share-rate',
+    '60/min',
+    '--block-interval',
+    '0.2',
+    '--in-flight-grace',
+    '0',
+  ]);
   try {
     const ready = await pool.waitFor((l) => l.event === 'ready');
     assert.equal(ready.blockIntervalSec, 0.2);
+    assert.equal(ready.inFlightGraceSec, 0);
     const miner = client(String(ready.url));
     const first = nextEvent(miner, 'prevHash');
     const channel = await miner.connect();
@@ -208,6 +219,7 @@ const badFlags: Array<[string, string[], RegExp]> = [
   ['a negative block interval', ['--block-interval=-1'], /--block-interval must be between 0 and 86400/],
   ['a block interval under 0.1 s', ['--block-interval', '0.01'], /--block-interval must be 0 \(never\) or at least/],
   ['a job interval that is not a number', ['--job-interval', 'soon'], /--job-interval must be a number/],
+  ['an in-flight grace over a minute', ['--in-flight-grace', '90'], /--in-flight-grace must be between 0 and 60/],
   ['a certificate lifetime under a minute', ['--cert-validity', '5'], /--cert-validity must be between 60/],
   ['a missing secret file', ['--authority-secret-file', join(dir, 'nope')], /cannot be read \(ENOENT\)/],
   ['a secret file with garbage', ['--authority-secret-file', garbageFile], /not valid base58check/],

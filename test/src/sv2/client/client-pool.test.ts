@@ -95,7 +95,7 @@ test('a share meeting the target is accepted; one that does not is rejected with
   client.close();
 });
 
-test('the same share twice is a duplicate-share; a share for the previous block is a stale-share', async () => {
+test('the same share twice is a duplicate-share; a share of the previous block in flight across the change is judged, after the first new-block share it is stale-share', async () => {
   const { client, channelId } = await connected();
   const job = client.activeJob(channelId)!;
   const nonce = findNonce(job, true);
@@ -107,18 +107,97 @@ test('the same share twice is a duplicate-share; a share for the previous block 
   client.submitShare(share);
   const d = await dup;
   assert.ok(d.kind === 'rejected' && d.errorCode === 'duplicate-share', JSON.stringify(d.kind));
-  // Another valid share of the same job, held back until after the next block.
+  // Valid shares of the same job, sent as if they had crossed the next block change on the wire.
   const late = findNonce(job, true, nonce + 1);
+  const later = findNonce(job, true, late + 1);
   const prev = nextEvent(client, 'prevHash');
+  const inFlightBefore = pool.stats().shares.acceptedInFlight;
   pool.newBlock();
   const p = await prev;
   assert.notEqual(p.job!.jobId, job.jobId);
   assert.equal(client.targetForJob(channelId, job.jobId), undefined, 'the old job is no longer valid');
-  const stale = nextEvent(client, 'shareResult');
+  const judged = nextEvent(pool, 'share');
+  const inFlight = nextEvent(client, 'shareResult');
   client.submitShare({ ...share, nonce: late });
+  assert.equal((await inFlight).kind, 'accepted', 'in flight: judged, and good');
+  assert.deepEqual((({ accepted, inFlight, blockFound }) => ({ accepted, inFlight, blockFound }))(await judged), {
+    accepted: true,
+    inFlight: true,
+    blockFound: false,
+  });
+  assert.equal(pool.stats().shares.acceptedInFlight, inFlightBefore + 1);
+  const again = nextEvent(client, 'shareResult');
+  client.submitShare({ ...share, nonce: late });
+  const a = await again;
+  assert.ok(a.kind === 'rejected' && a.errorCode === 'duplicate-share', 'duplicates are caught in flight too');
+  const bad = nextEvent(client, 'shareResult');
+  client.submitShare({ ...share, nonce: findNonce(job, false) });
+  const b = await bad;
+  assert.ok(b.kind === 'rejected' && b.errorCode === 'difficulty-too-low', 'an in-flight share is still checked');
+  // A share on the new block proves the device has the new tip: old work from then on is stale.
+  const fresh = p.job!;
+  const onNew = nextEvent(client, 'shareResult');
+  client.submitShare({
+    channelId,
+    jobId: fresh.jobId,
+    nonce: findNonce(fresh, true),
+    ntime: fresh.minNtime,
+    version: fresh.version,
+  });
+  assert.equal((await onNew).kind, 'accepted');
+  const stale = nextEvent(client, 'shareResult');
+  client.submitShare({ ...share, nonce: later });
   const s = await stale;
-  assert.ok(s.kind === 'rejected' && s.errorCode === 'stale-share');
+  assert.ok(s.kind === 'rejected' && s.errorCode === 'stale-share', s.kind);
   client.close();
+});
+
+test('a share of the previous block after the in-flight grace, or of the block before it, is stale-share; grace 0 is strict', async () => {
+  const clock = new ManualClock(Date.now());
+  for (const graceMs of [1000, 0]) {
+    const own = await startTestPool({ sharesPerMinute: 60, clock, inFlightGraceMs: graceMs }, 43);
+    const client = testClient(own);
+    try {
+      const first = nextEvent(client, 'prevHash');
+      const { channelId } = await client.connect();
+      const job = (await first).job!;
+      const share = {
+        channelId,
+        jobId: job.jobId,
+        nonce: findNonce(job, true),
+        ntime: job.minNtime,
+        version: job.version,
+      };
+      const outcome = async (): Promise<string> => {
+        const r = nextEvent(client, 'shareResult');
+        client.submitShare(share);
+        const x = await r;
+        return x.kind === 'rejected' ? x.errorCode : x.kind;
+      };
+      let prev = nextEvent(client, 'prevHash');
+      own.newBlock();
+      await prev;
+      if (graceMs > 0) {
+        clock.advance(graceMs + 1);
+        assert.equal(await outcome(), 'stale-share', 'past the grace');
+        // Two blocks on, even at once: only the block just replaced can have shares in flight.
+        clock.set(Date.now());
+        prev = nextEvent(client, 'prevHash');
+        own.newBlock();
+        await prev;
+        prev = nextEvent(client, 'prevHash');
+        own.newBlock();
+        await prev;
+        assert.equal(await outcome(), 'stale-share', 'two blocks back');
+      } else {
+        assert.equal(await outcome(), 'stale-share', 'grace 0: at once');
+      }
+      assert.equal(own.stats().shares.acceptedInFlight, 0);
+    } finally {
+      client.close();
+      await own.close();
+    }
+  }
 });
 
 test('unknown job, ntime below min_ntime and a non-rollable version bit get the spec codes', async () => {
