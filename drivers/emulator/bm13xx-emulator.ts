@@ -27,7 +27,12 @@ import { type ChipSearchJob, FIND_FIELDS, findHashWords } from './chip-search.js
  * SHA-256d hashes per second (split evenly over its chips, rate-limited) and reports every nonce whose hash meets
  * ticket difficulty × `difficultyScale` — and no other. A host that checks nonces against that scaled difficulty
  * credits exactly the work done: accepted nonces × scaled difficulty × 2^32 / time = `hashrateHs`. Hash counters
- * are in the same scaled units. The PLL frequency only changes `nominalHashrateGhs` (what silicon would do).
+ * are in the same scaled units.
+ *
+ * FREQUENCY. `nominalHashrateGhs` always follows the PLL (what silicon would do). With `referenceFrequencyMhz` the
+ * real rate follows it too: each chip hashes its share of `hashrateHs` at that PLL frequency and proportionally
+ * more or less at others, so a host that lowers the clock sees its hash rate fall as on a real board. Without it
+ * the real rate ignores the PLL.
  */
 
 /** ~1.9 reported nonces a second at the default rate and ESP-Miner's ticket difficulty 256. */
@@ -50,6 +55,8 @@ export interface EmulatorOptions {
   readonly chips: number;
   /** Real hashes per second for the whole chain (default 1,000,000). Infinity: as fast as the workers go. */
   readonly hashrateHs?: number;
+  /** The PLL frequency `hashrateHs` is meant at; the real rate then scales with each chip's PLL (see above). */
+  readonly referenceFrequencyMhz?: number;
   /** Reported nonces meet ticket difficulty × this (default 2^-21). */
   readonly difficultyScale?: number;
   /** Hashing threads (default one per core, at most 2); 0 hashes on the main thread. */
@@ -82,6 +89,9 @@ export interface EmulatorStatus {
   readonly model: ChipModelName;
   readonly chips: number;
   readonly hashrateHs: number;
+  readonly referenceFrequencyMhz: number | null;
+  /** The real rate the chips are set to now (`hashrateHs`, scaled by the PLLs when they follow them). */
+  readonly targetHashrateHs: number;
   readonly difficultyScale: number;
   readonly measuredHashrateHs: number;
   readonly nominalHashrateGhs: number;
@@ -97,8 +107,11 @@ export class EmulatedChain {
   readonly model: ChipModel;
   readonly chipCount: number;
   readonly hashrateHs: number;
+  readonly referenceFrequencyMhz: number | null;
   readonly difficultyScale: number;
   private readonly chips: EmulatedChip[];
+  /** Each chip's real rate as last given to the hashing pool. */
+  private readonly chipRates: Float64Array;
   private readonly pool: ChipHashPool;
   private readonly line: ChainLine;
   private readonly framer: ChainCommandFramer;
@@ -118,9 +131,15 @@ export class EmulatedChain {
     if (!(scale > 0) || scale > 1) throw new RangeError(`difficultyScale must be in (0, 1], got ${scale}`);
     const rate = options.hashrateHs ?? DEFAULT_EMULATOR_HASHRATE_HS;
     if (!(rate > 0)) throw new RangeError(`hashrateHs must be positive, got ${rate}`);
+    const reference = options.referenceFrequencyMhz ?? null;
+    if (reference !== null && !(reference > 0 && Number.isFinite(reference))) {
+      throw new RangeError(`referenceFrequencyMhz must be a positive number of MHz, got ${reference}`);
+    }
     this.model = chipModel(options.model);
     this.chipCount = options.chips;
     this.hashrateHs = rate;
+    this.referenceFrequencyMhz = reference;
+    this.chipRates = new Float64Array(options.chips);
     this.difficultyScale = scale;
     this.searchStart = options.searchStart;
     this.chips = Array.from({ length: options.chips }, (_, i) => new EmulatedChip(this.model, i));
@@ -136,8 +155,15 @@ export class EmulatedChain {
       },
     });
     this.setFaults(options.faults ?? {});
-    for (const chip of this.chips) this.pool.setRate(chip.index, rate / options.chips);
+    for (const chip of this.chips) this.pushRate(chip);
     this.pushAllConfigs();
+  }
+
+  /** The real rate the chips are set to now, hashes per second. */
+  targetHashrateHs(): number {
+    let total = 0;
+    for (const r of this.chipRates) total += r;
+    return total;
   }
 
   get workerCount(): number {
@@ -170,6 +196,7 @@ export class EmulatedChain {
     for (const chip of this.chips) {
       chip.reset();
       this.pool.setJob(chip.index, null);
+      this.pushRate(chip);
     }
     this.framer.reset();
     this.line.clear();
@@ -229,6 +256,8 @@ export class EmulatedChain {
       model: this.model.name,
       chips: this.chipCount,
       hashrateHs: this.hashrateHs,
+      referenceFrequencyMhz: this.referenceFrequencyMhz,
+      targetHashrateHs: this.targetHashrateHs(),
       difficultyScale: this.difficultyScale,
       measuredHashrateHs: perChip.reduce((s, c) => s + c.measuredHashrateHs, 0),
       nominalHashrateGhs: this.nominalHashrateGhs(),
@@ -278,6 +307,7 @@ export class EmulatedChain {
           if (chip.index === 0) this.line.baud = chip.baud;
           if (cmd.register === REG.CHIP_NONCE_OFFSET) this.pushSliceChange(chip);
           else if (affectsSearch(cmd.register)) this.pushConfig(chip);
+          if (cmd.register === REG.PLL0_PARAMETER) this.pushRate(chip);
         }
         return;
     }
@@ -369,6 +399,15 @@ export class EmulatedChain {
   }
 
   // ---- search settings ----
+
+  private pushRate(chip: EmulatedChip): void {
+    const share = this.hashrateHs / this.chipCount;
+    const ref = this.referenceFrequencyMhz;
+    const rate = ref === null ? share : (share * chip.frequencyMhz) / ref;
+    if (rate === this.chipRates[chip.index]) return;
+    this.chipRates[chip.index] = rate;
+    this.pool.setRate(chip.index, rate);
+  }
 
   private pushAllConfigs(): void {
     for (const chip of this.chips) this.pushConfig(chip);

@@ -16,7 +16,9 @@ import type { BoardDefinition } from '../../src/config/board.js';
 import { type BoardHardware, emulatedBoardHardware } from '../board/hardware.js';
 
 export interface EmulatedRigOptions {
+  /** Real hashes per second of the chain at `referenceFrequencyMhz` (the real rate follows the PLLs). */
   hashrateHs: number;
+  referenceFrequencyMhz?: number;
   difficultyScale: number;
   workers: number;
   /** Physics step of the emulated board (ms of real time). */
@@ -38,6 +40,7 @@ export async function startEmulatedRig(board: BoardDefinition, options: Emulated
     model,
     chips: board.asic.count,
     hashrateHs: options.hashrateHs,
+    ...(options.referenceFrequencyMhz !== undefined ? { referenceFrequencyMhz: options.referenceFrequencyMhz } : {}),
     difficultyScale: options.difficultyScale,
     workers: options.workers,
   });

@@ -55,7 +55,7 @@ export interface MinerSummary {
   hwErrors: number;
   /** From verified nonces at the ticket difficulty: what the chips really hashed. */
   hashrateGhs: number;
-  /** The emulator's configured rate (null on real chips). */
+  /** The emulator's configured rate, at the frequency the chips start at (null on real chips). */
   emulatedHashrateGhs: number | null;
   /** From shares the pool accepted (noisy over short runs). */
   poolHashrateGhs: number;
@@ -152,6 +152,15 @@ export class Miner {
    * `hashaxe emulate` behind a difficulty scale below 1) the CPU rate they were given.
    */
   chainHashrateHs(): number {
+    // The in-process emulator's rate follows the PLL the driver set (from the driver's side: a write still on the
+    // line must not leave the engine and the pool with the old rate); an external one hashes at its --hashrate.
+    const rig = this.rig;
+    if (rig !== null) {
+      const reference = rig.chain.referenceFrequencyMhz;
+      const mhz = this.chain?.frequencyMhz ?? 0;
+      const rate = this.options.config.emulator.hashrateHs;
+      return reference === null || !(mhz > 0) ? rate : (rate * mhz) / reference;
+    }
     if (this.chipsAreEmulated()) return this.options.config.emulator.hashrateHs;
     return (this.chain?.expectedHashrateGhs() ?? 0) * 1e9;
   }
@@ -182,7 +191,11 @@ export class Miner {
     const model = board.asic.model.toLowerCase() as ChipModelName;
     // Hardware: the board's peripherals and the line to its chips.
     if (config.port.kind === 'emulated') {
-      this.rig = await startEmulatedRig(board, config.emulator);
+      // The configured rate is what the chips hash at the frequency they start at; other clocks scale it.
+      this.rig = await startEmulatedRig(board, {
+        ...config.emulator,
+        referenceFrequencyMhz: config.settings.frequencyMhz ?? board.defaults.frequencyMhz,
+      });
       this.hardware = this.rig.hardware;
       const line = this.rig.line;
       if (line.kind === 'pty') {
@@ -461,7 +474,7 @@ export class Miner {
     const engine = this.engineRef;
     if (engine === null || this.chain === null) return;
     engine.setHashrate(this.chainHashrateHs(), this.refreshIntervalMs());
-    if (this.rig === null) this.upstream?.updateNominalHashRate(this.chainHashrateHs());
+    if (this.rig !== null || !this.chipsAreEmulated()) this.upstream?.updateNominalHashRate(this.chainHashrateHs());
   }
 
   /** The mining half of the API. */

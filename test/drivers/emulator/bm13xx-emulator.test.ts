@@ -8,6 +8,7 @@ import {
   encodeSetAddress,
   encodeWriteRegister,
 } from '../../../drivers/asic/command.js';
+import { encodePllRegister, solvePll } from '../../../drivers/asic/pll.js';
 import { REG } from '../../../drivers/asic/registers.js';
 import { decodeResponse } from '../../../drivers/asic/response.js';
 import { ResponseFramer } from '../../../drivers/asic/response-framer.js';
@@ -211,6 +212,40 @@ test('a chip that stopped answering sends nothing; reset brings chips back to po
   } finally {
     await chain.close();
   }
+});
+
+test('with a reference frequency the real rate follows each PLL (reset, 500 MHz, 250 MHz); without one it ignores the PLL', async () => {
+  const pll250 = encodePllRegister(
+    solvePll(250, chipModel('bm1366').fbDividerMin, chipModel('bm1366').fbDividerMax),
+    chipModel('bm1366'),
+  );
+  for (const reference of [500, undefined]) {
+    const { chain, host } = setup(
+      { model: 'bm1366', chips: 2, workers: 0, hashrateHs: 1e6, referenceFrequencyMhz: reference },
+      9,
+    );
+    try {
+      const rate = (): number => chain.status().targetHashrateHs;
+      const follows = reference !== undefined;
+      assert.equal(chain.status().referenceFrequencyMhz, reference ?? null);
+      assert.equal(rate(), follows ? 1e5 : 1e6, 'power-on PLL: 50 MHz');
+      host.send(encodeWriteRegister('all', REG.PLL0_PARAMETER, 0x40a00230));
+      await waitUntil(() => chain.status().perChip[1].frequencyMhz === 500, 1000, 'PLL write');
+      assert.equal(rate(), 1e6);
+      host.send(encodeWriteRegister('all', REG.PLL0_PARAMETER, pll250));
+      await waitUntil(() => chain.status().perChip[1].frequencyMhz === 250, 1000, 'PLL write');
+      assert.equal(rate(), follows ? 5e5 : 1e6);
+      assert.equal(chain.targetHashrateHs(), rate());
+      chain.reset();
+      assert.equal(rate(), follows ? 1e5 : 1e6);
+    } finally {
+      await chain.close();
+    }
+  }
+  assert.throws(
+    () => new EmulatedChain({ model: 'bm1366', chips: 1, workers: 0, referenceFrequencyMhz: 0 }),
+    /referenceFrequencyMhz must be a positive number/,
+  );
 });
 
 test('excess-difficulty byte: whole bits above the ticket, in half-bit units (29588 over 256 → 12)', () => {
