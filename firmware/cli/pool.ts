@@ -88,6 +88,7 @@ function statsLine(s: PoolStats): Record<string, unknown> {
     connections: s.connections,
     framesReceived: s.framesReceived,
     shares: s.shares,
+    seenShares: s.seenShares,
     chain: s.chain,
     channels: s.channels.map((c) => ({
       channelId: c.channelId,

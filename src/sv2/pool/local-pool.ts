@@ -29,6 +29,7 @@ import {
   type ChannelStats,
   DEFAULT_IN_FLIGHT_GRACE_MS,
   type PoolChannel,
+  type SeenShareBudget,
   type ShareJudgement,
 } from './pool-channel.js';
 import { PoolSession, type SessionHost } from './pool-session.js';
@@ -60,6 +61,11 @@ export interface LocalPoolOptions {
    * device could see the change) and is judged rather than refused as stale. Default 1000; 0 = strict, as SRI.
    */
   inFlightGraceMs?: number;
+  /**
+   * Accepted shares the whole pool remembers to catch duplicates (about 50 bytes each); past it every channel
+   * forgets its oldest first. Default 1,000,000.
+   */
+  maxSeenShares?: number;
   /** Accepted shares per SubmitShares.Success. Default 1 (answer every share at once). */
   shareBatchSize?: number;
   maxConnections?: number;
@@ -78,6 +84,8 @@ export interface PoolStats {
   connections: { open: number; total: number; closedByCode: Record<string, number> };
   /** Frames received from clients and delivered to their sessions (after decryption). */
   framesReceived: number;
+  /** Accepted shares remembered for duplicate detection, pool-wide, and the cap. */
+  seenShares: { held: number; max: number };
   shares: {
     accepted: number;
     /** Of `accepted`: shares of a replaced block that crossed the block change in flight. */
@@ -121,6 +129,8 @@ export interface PoolEvents {
   block: { height: number; prevHash: string };
 }
 
+export const DEFAULT_MAX_SEEN_SHARES = 1_000_000;
+
 /** Closed channels whose statistics are kept (a client opening and closing channels forever costs nothing). */
 export const MAX_CLOSED_CHANNEL_STATS = 64;
 
@@ -134,6 +144,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   readonly shareBatchSize: number;
   readonly maxChannelsPerConnection: number;
   readonly inFlightGraceMs: number;
+  readonly seenShareBudget: SeenShareBudget;
   /** x-only authority public key clients verify the certificate with. */
   readonly authorityPublicKey: Uint8Array;
   /** The authority key in the spec's base58check form (what users paste). */
@@ -181,6 +192,11 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
     if (!(this.inFlightGraceMs >= 0) || !Number.isFinite(this.inFlightGraceMs)) {
       throw new RangeError(`in-flight grace must be ≥ 0 ms, got ${this.inFlightGraceMs}`);
     }
+    const maxSeen = options.maxSeenShares ?? DEFAULT_MAX_SEEN_SHARES;
+    if (!(maxSeen >= 1) || !Number.isInteger(maxSeen)) {
+      throw new RangeError(`maxSeenShares must be a positive integer, got ${maxSeen}`);
+    }
+    this.seenShareBudget = { used: 0, max: maxSeen };
     const authority = createNoiseKeypair(options.authoritySecretKey, random(32));
     this.authoritySecret = authority.secret;
     this.authorityPublicKey = authority.xOnly;
@@ -336,6 +352,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   }
 
   onChannelClosed(channel: PoolChannel): void {
+    channel.release();
     if (!this.openChannelStats.delete(channel)) return;
     channel.stats.open = false;
     this.closedChannelStats.push(channel.stats);
@@ -423,6 +440,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
     return {
       connections: { open: this.sessions.size, total: this.totalConnections, closedByCode: { ...this.closedByCode } },
       framesReceived: this.framesReceived,
+      seenShares: { held: this.seenShareBudget.used, max: this.seenShareBudget.max },
       shares: {
         accepted: this.accepted,
         acceptedInFlight: this.acceptedInFlight,

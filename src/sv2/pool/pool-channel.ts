@@ -23,6 +23,16 @@ export const MAX_JOBS_PER_BLOCK = 64;
  * 30 bytes), so a channel costs at most ~1.5 MB even when a client floods it with shares at an easy target.
  */
 export const MAX_SEEN_SHARES = 50_000;
+/**
+ * Duplicate-detection memory shared by the channels of one pool. Past `max` a channel forgets its own oldest
+ * share before it remembers a new one, so clients flooding easy shares on many channels cannot grow the pool
+ * without bound; they only shorten how far back their own duplicates are caught.
+ */
+export interface SeenShareBudget {
+  used: number;
+  readonly max: number;
+}
+
 /** Bitcoin accepts block times up to two hours ahead. */
 export const MAX_NTIME_AHEAD_SEC = 7200;
 
@@ -100,6 +110,7 @@ export class PoolChannel {
     readonly versionRollingAllowed: boolean,
     /** 0 = strict SRI behaviour: every share of a replaced block is stale-share. */
     readonly inFlightGraceMs = DEFAULT_IN_FLIGHT_GRACE_MS,
+    private readonly seenBudget: SeenShareBudget = { used: 0, max: Number.POSITIVE_INFINITY },
   ) {
     this.target = initialTarget;
     this.stats = {
@@ -139,7 +150,7 @@ export class PoolChannel {
       this.jobs = jobs;
       this.seen = seen;
       jobs.clear();
-      seen.clear();
+      this.forget(seen);
       this.replacedAtMs = nowMs;
       this.newBlockShareSeen = false;
       this.epochFirstJobId = jobId;
@@ -173,7 +184,12 @@ export class PoolChannel {
     if (jobId >= this.epochFirstJobId) {
       const job = this.jobs.get(jobId);
       if (job === undefined || job.epoch !== chain.epoch) return { ok: false, code: SubmitSharesErrorCode.staleShare };
-      this.newBlockShareSeen = true;
+      if (!this.newBlockShareSeen) {
+        // The device has the new tip: nothing of the replaced block can still be in flight.
+        this.newBlockShareSeen = true;
+        this.replacedJobs.clear();
+        this.forget(this.replacedSeen);
+      }
       return this.judge(share, job, this.seen, nowMs, false);
     }
     const job = this.replacedJobs.get(jobId);
@@ -211,7 +227,12 @@ export class PoolChannel {
     const key = h[0] + h[1] * 0x100 + h[2] * 0x10000 + h[3] * 0x1000000 + h[4] * 0x100000000 + h[5] * 0x10000000000;
     if (seen.has(key)) return { ok: false, code: SubmitSharesErrorCode.duplicateShare };
     seen.add(key);
-    if (seen.size > MAX_SEEN_SHARES) seen.delete(seen.values().next().value as number);
+    const budget = this.seenBudget;
+    budget.used++;
+    if (seen.size > 1 && (seen.size > MAX_SEEN_SHARES || budget.used > budget.max)) {
+      seen.delete(seen.values().next().value as number);
+      budget.used--;
+    }
     return {
       ok: true,
       // A block on a tip the chain has already left is not a block any more.
@@ -220,6 +241,24 @@ export class PoolChannel {
       hash: verdict.hash,
       inFlight,
     };
+  }
+
+  /** Shares remembered for duplicate detection (both blocks). */
+  get seenShares(): number {
+    return this.seen.size + this.replacedSeen.size;
+  }
+
+  /** The channel closed: its duplicate memory goes back to the pool's budget. */
+  release(): void {
+    this.forget(this.seen);
+    this.forget(this.replacedSeen);
+    this.jobs.clear();
+    this.replacedJobs.clear();
+  }
+
+  private forget(seen: Set<number>): void {
+    this.seenBudget.used -= seen.size;
+    seen.clear();
   }
 
   record(judgement: ShareJudgement, nowMs: number): void {

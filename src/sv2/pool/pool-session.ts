@@ -49,7 +49,7 @@ import {
 } from '../messages/mining.js';
 import { messageDefFor } from '../messages/registry.js';
 import type { Sv2Connection } from '../transport/connection.js';
-import { PoolChannel, type ShareJudgement } from './pool-channel.js';
+import { PoolChannel, type SeenShareBudget, type ShareJudgement } from './pool-channel.js';
 import type { BlockTemplate, SyntheticChain } from './synthetic-chain.js';
 
 /** What a session needs from the pool that owns it. */
@@ -59,6 +59,7 @@ export interface SessionHost {
   readonly shareBatchSize: number;
   readonly maxChannelsPerConnection: number;
   readonly inFlightGraceMs: number;
+  readonly seenShareBudget: SeenShareBudget;
   readonly silent: boolean;
   nowMs(): number;
   nextChannelId(): number;
@@ -275,6 +276,7 @@ export class PoolSession {
       target,
       this.host.versionRolling,
       this.host.inFlightGraceMs,
+      this.host.seenShareBudget,
     );
     this.channels.set(channelId, channel);
     this.connection.send(OpenStandardMiningChannelSuccess, {

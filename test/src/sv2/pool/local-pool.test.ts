@@ -84,6 +84,49 @@ test('a client opening and closing channels forever does not grow the pool stati
   }
 });
 
+test('duplicate memory is capped pool-wide: two channels flooding shares hold at most the cap; a closed channel gives its share back', async () => {
+  const pool = await startTestPool({ sharesPerMinute: 60, maxSeenShares: 8 });
+  const clients = [testClient(pool), testClient(pool)];
+  try {
+    const submit = async (
+      client: (typeof clients)[number],
+      share: { channelId: number; jobId: number; nonce: number; ntime: number; version: number },
+    ): Promise<string> => {
+      const r = nextEvent(client, 'shareResult');
+      client.submitShare(share);
+      const x = await r;
+      return x.kind === 'rejected' ? x.errorCode : x.kind;
+    };
+    const latest: Array<Parameters<typeof submit>[1]> = [];
+    for (const client of clients) {
+      const first = nextEvent(client, 'prevHash');
+      const { channelId } = await client.connect();
+      const job = (await first).job!;
+      let nonce = -1;
+      for (let i = 0; i < 10; i++) {
+        nonce = findNonce(job, true, nonce + 1);
+        const share = { channelId, jobId: job.jobId, nonce, ntime: job.minNtime, version: job.version };
+        assert.equal(await submit(client, share), 'accepted');
+        latest[clients.indexOf(client)] = share;
+      }
+    }
+    const held = pool.stats().seenShares;
+    assert.equal(held.max, 8);
+    assert.ok(held.held <= 9, `${held.held} shares held for a cap of 8 (one each channel may keep over it)`);
+    assert.ok(held.held >= 7, `${held.held}: the cap is used, not emptied`);
+    assert.equal(await submit(clients[0], latest[0]), 'duplicate-share', 'recent duplicates are still caught');
+    assert.equal(await submit(clients[1], latest[1]), 'duplicate-share');
+    const before = pool.stats().seenShares.held;
+    const closed = nextEvent(pool, 'connectionClosed');
+    clients[1].close();
+    await closed;
+    assert.ok(pool.stats().seenShares.held < before, 'the closed channel released its memory');
+  } finally {
+    for (const c of clients) c.close();
+    await pool.close();
+  }
+});
+
 test('close() ends connections still in the handshake instead of waiting for their timeout', {
   timeout: 5000,
 }, async () => {
