@@ -223,7 +223,8 @@ export class Tps546Model implements I2cDeviceModel {
 
   /** The COMPENSATION_CONFIG block the part holds now (five bytes). */
   compensationConfig(): number[] {
-    return [...(this.cmds.get(PMBUS.COMPENSATION_CONFIG)?.value as number[])];
+    const value = this.cmds.get(PMBUS.COMPENSATION_CONFIG)?.value;
+    return Array.isArray(value) ? [...value] : [];
   }
 
   /** The raw value of a byte or word command (STACK_CONFIG, SYNC_CONFIG, PHASE...), for tests. */
