@@ -109,8 +109,15 @@ export class EmulatedBoard {
     const now = options.now ?? Date.now;
     this.noise = noiseSource(options.seed ?? 1);
     this.noiseC = options.sensorNoiseC ?? 0.15;
+    // The chips' nominal operating point is the board's default: a board that runs its chips below the
+    // model's usual clock (Gamma Duo's BM1370 "XP" table, 400 MHz) is binned and cooled for that point.
     this.thermal = new ThermalModel(
-      thermalParamsFor(board.asic.model, board.asic.count, { ambientC: options.ambientC ?? 25, ...options.thermal }),
+      thermalParamsFor(board.asic.model, board.asic.count, {
+        ambientC: options.ambientC ?? 25,
+        nominalFrequencyMhz: board.defaults.frequencyMhz,
+        nominalVoltageMv: board.defaults.voltageMv,
+        ...options.thermal,
+      }),
     );
     const chip = board.gpio.chip;
     this.reset = new MemoryGpioLine({ ...board.gpio.reset, name: 'reset', chip, initialActive: true }, now);
