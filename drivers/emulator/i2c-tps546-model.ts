@@ -34,6 +34,11 @@ const ON_OFF_CMD = 0x08;
  * OT_FAULT_LIMIT turns the output off until the part cools below OT_WARN_LIMIT (ESP-Miner's response 0xFF);
  * over-current above IOUT_OC_FAULT_LIMIT latches it off until OPERATION is cycled. Status bits stay set until
  * CLEAR_FAULTS. The VOUT OV/UV limits are not enforced: how the part reads ESP-Miner's values is unverified.
+ *
+ * Stacks (Gamma Turbo): `modules` parts share one output and the load current equally. The model stands for
+ * the stack's master, the part the host talks to: READ_IOUT reports the whole stack's current when PHASE is
+ * 0xFF (all phases, as PMBus defines it) and one module's share when PHASE selects a single phase. Limits are
+ * compared with the stack's total current (how the part applies them per phase is unverified).
  */
 export class Tps546Model implements I2cDeviceModel {
   readonly part = 'TPS546';
@@ -49,7 +54,14 @@ export class Tps546Model implements I2cDeviceModel {
   private statusCml = 0;
   private statusInput = 0;
 
-  constructor(deviceId: readonly number[] = [0x54, 0x49, 0x54, 0x6d, 0x24, 0x41]) {
+  /** TPS546 modules stacked behind this one (1 = a lone regulator). */
+  readonly modules: number;
+
+  constructor(
+    deviceId: readonly number[] = [0x54, 0x49, 0x54, 0x6d, 0x24, 0x41],
+    options: { readonly modules?: number } = {},
+  ) {
+    this.modules = Math.max(1, Math.floor(options.modules ?? 1));
     const def = (code: number, kind: Kind, value: number | number[], writable = true): void => {
       this.cmds.set(code, { kind, writable, value });
     };
@@ -204,6 +216,23 @@ export class Tps546Model implements I2cDeviceModel {
     if (!wasOn && this.isOn()) this.checkVoutRange();
   }
 
+  /** What READ_IOUT reports under the current PHASE: the whole stack (0xFF) or one module's share. */
+  private ioutReadingA(): number {
+    return this.word(PMBUS.PHASE) === 0xff ? this.ioutA : this.ioutA / this.modules;
+  }
+
+  /** The COMPENSATION_CONFIG block the part holds now (five bytes). */
+  compensationConfig(): number[] {
+    const value = this.cmds.get(PMBUS.COMPENSATION_CONFIG)?.value;
+    return Array.isArray(value) ? [...value] : [];
+  }
+
+  /** The raw value of a byte or word command (STACK_CONFIG, SYNC_CONFIG, PHASE...), for tests. */
+  commandValue(code: number): number | undefined {
+    const v = this.cmds.get(code)?.value;
+    return typeof v === 'number' ? v : undefined;
+  }
+
   private checkVoutRange(): void {
     const e = this.exponent();
     const v = decodeUlinear16(this.word(PMBUS.VOUT_COMMAND), e);
@@ -259,7 +288,7 @@ export class Tps546Model implements I2cDeviceModel {
         bytes = le(Math.round(this.outputV() / 2 ** this.exponent()));
         break;
       case PMBUS.READ_IOUT:
-        bytes = le(encodeSlinear11(this.isOn() ? this.ioutA : 0));
+        bytes = le(encodeSlinear11(this.isOn() ? this.ioutReadingA() : 0));
         break;
       case PMBUS.READ_TEMPERATURE_1:
         bytes = le(encodeSlinear11(this.tempC));

@@ -6,6 +6,7 @@ import { MemoryGpioLine } from '../gpio/gpio-memory.js';
 import { EMC2101_REG } from '../i2c/emc2101.js';
 import { Ds4432uModel } from './i2c-ds4432u-model.js';
 import { Emc2101Model } from './i2c-emc2101-model.js';
+import { Emc2103Model } from './i2c-emc2103-model.js';
 import { Emc2302Model } from './i2c-emc2302-model.js';
 import { EmulatedI2cBus, type I2cDeviceModel } from './i2c-emulated-bus.js';
 import { Ina260Model } from './i2c-ina260-model.js';
@@ -75,7 +76,8 @@ function noiseSource(seed: number): () => number {
  * and a thermal model tying them together. `step(dtMs)` advances the physics and refreshes the sensors.
  *
  * Fault injection: `bus.setNack(address, true)`, `stickSensors(true)`, `thermal.overrideDieC = 95`,
- * `thermal.overrideVrC`, `thermal.fanBlocked = true`, `emc2101.diodeFault`.
+ * `thermal.overrideVrC`, `thermal.fanBlocked = true`, `emc2101.diodeFault`, `emc2103.diodeFault[n]`,
+ * `emc2103.diodeBiasC[n]`.
  */
 export class EmulatedBoard {
   readonly bus = new EmulatedI2cBus();
@@ -84,6 +86,7 @@ export class EmulatedBoard {
   readonly asicClock: EmulatedAsicClock;
   readonly thermal: ThermalModel;
   emc2101: Emc2101Model | null = null;
+  emc2103: Emc2103Model | null = null;
   emc2302: Emc2302Model | null = null;
   ina260: Ina260Model | null = null;
   ds4432u: Ds4432uModel | null = null;
@@ -106,8 +109,15 @@ export class EmulatedBoard {
     const now = options.now ?? Date.now;
     this.noise = noiseSource(options.seed ?? 1);
     this.noiseC = options.sensorNoiseC ?? 0.15;
+    // The chips' nominal operating point is the board's default: a board that runs its chips below the
+    // model's usual clock (Gamma Duo's BM1370 "XP" table, 400 MHz) is binned and cooled for that point.
     this.thermal = new ThermalModel(
-      thermalParamsFor(board.asic.model, board.asic.count, { ambientC: options.ambientC ?? 25, ...options.thermal }),
+      thermalParamsFor(board.asic.model, board.asic.count, {
+        ambientC: options.ambientC ?? 25,
+        nominalFrequencyMhz: board.defaults.frequencyMhz,
+        nominalVoltageMv: board.defaults.voltageMv,
+        ...options.thermal,
+      }),
     );
     const chip = board.gpio.chip;
     this.reset = new MemoryGpioLine({ ...board.gpio.reset, name: 'reset', chip, initialActive: true }, now);
@@ -129,6 +139,7 @@ export class EmulatedBoard {
       return model;
     };
     if (p.fan.part === 'EMC2101') this.emc2101 = attach(p.fan.address, () => new Emc2101Model());
+    if (p.fan.part === 'EMC2103') this.emc2103 = attach(p.fan.address, () => new Emc2103Model());
     if (p.fan.part === 'EMC2302') this.emc2302 = attach(p.fan.address, () => new Emc2302Model());
     if (p.fan.part === 'pwm-sysfs') {
       this.pwmRoot = mkdtempSync(join(tmpdir(), 'hashaxe-pwm-'));
@@ -144,12 +155,18 @@ export class EmulatedBoard {
         if (t.channel === 'internal' && !p.asicTemp.some((o) => o.part === 'EMC2101' && o.channel === 'external')) {
           this.emc2101.diodeFault = 'open';
         }
+      } else if (t.part === 'EMC2103') {
+        this.emc2103 = attach(t.address, () => new Emc2103Model());
       } else {
         this.tempSensors.push(attach(t.address, () => new Tmp1075Model(t.part)));
       }
     }
     if (p.regulator.part === 'DS4432U') this.ds4432u = attach(p.regulator.address, () => new Ds4432uModel());
-    if (p.regulator.part === 'TPS546') this.tps546 = attach(p.regulator.address, () => new Tps546Model());
+    if (p.regulator.part === 'TPS546') {
+      // A stacked profile is two TPS546 modules sharing the output; the host talks to the first.
+      const modules = p.regulator.profile === '12v-stacked' ? 2 : 1;
+      this.tps546 = attach(p.regulator.address, () => new Tps546Model(undefined, { modules }));
+    }
     if (p.powerMonitor?.part === 'INA260') this.ina260 = attach(p.powerMonitor.address, () => new Ina260Model());
     this.refreshSensors();
   }
@@ -202,6 +219,7 @@ export class EmulatedBoard {
   /** The fan drive the controller outputs now (0..100 %). */
   fanPercentOutput(): number {
     if (this.emc2101 !== null && this.board.peripherals.fan.part === 'EMC2101') return this.emc2101.fanDuty() * 100;
+    if (this.emc2103 !== null && this.board.peripherals.fan.part === 'EMC2103') return this.emc2103.fanDuty() * 100;
     if (this.emc2302 !== null) return this.emc2302.fanDuty(0) * 100;
     const fan = this.board.peripherals.fan;
     if (fan.part === 'pwm-sysfs' && this.pwmRoot !== null) {
@@ -255,6 +273,7 @@ export class EmulatedBoard {
   /** Freezes (or unfreezes) every temperature sensor's reading: the "stuck sensor" fault. */
   stickSensors(stuck: boolean): void {
     if (this.emc2101 !== null) this.emc2101.stuck = stuck;
+    if (this.emc2103 !== null) this.emc2103.stuck = stuck;
     for (const s of this.tempSensors) s.stuck = stuck;
   }
 
@@ -294,12 +313,22 @@ export class EmulatedBoard {
         else this.emc2101.setTemperatures(reading, reading);
       }
     }
+    if (this.emc2103 !== null) {
+      // ASIC i's diode is wired to the input its asicTemp entry names (a swapped board lists them swapped);
+      // like the TMP1075s, each later chip reads a degree cooler so the readings can be told apart.
+      const byChannel = { internal: boardC, external1: boardC, external2: boardC };
+      p.asicTemp.forEach((def, i) => {
+        if (def.part === 'EMC2103') byChannel[def.channel] = die - def.offsetC - i + this.jitter();
+      });
+      this.emc2103.setTemperatures(byChannel.internal, byChannel.external1, byChannel.external2);
+    }
     this.tempSensors.forEach((s, i) => {
-      const def = p.asicTemp.filter((d) => d.part !== 'EMC2101')[i];
+      const def = p.asicTemp.filter((d) => d.part !== 'EMC2101' && d.part !== 'EMC2103')[i];
       s.setTemperature(die - (def?.offsetC ?? 0) - i + this.jitter());
     });
     const rpm = t.fanRpm;
     this.emc2101?.setFanRpm(p.fan.part === 'EMC2101' ? rpm : 0);
+    this.emc2103?.setFanRpm(p.fan.part === 'EMC2103' ? rpm : 0);
     this.emc2302?.setFanRpm(0, rpm);
     this.emc2302?.setFanRpm(1, rpm * 0.97);
     const chipW = t.lastPowerW;

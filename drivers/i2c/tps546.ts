@@ -17,8 +17,8 @@ import {
 } from './pmbus.js';
 
 /**
- * TI TPS546D24A/S PMBus buck: the core supply on Gamma, Hex and the TPS546 revisions of Ultra/Supra, and
- * their power telemetry. Init restates ESP-Miner's main/power/TPS546.c: output off, every limit written on
+ * TI TPS546D24A/S PMBus buck: the core supply on Gamma, Gamma Duo, Gamma Turbo (two stacked as one two-phase
+ * regulator), Hex and the TPS546 revisions of Ultra/Supra, and their power telemetry. Init restates ESP-Miner's main/power/TPS546.c: output off, every limit written on
  * each boot (never stored to the part's NVM), then VOUT_COMMAND + OPERATION ON when a voltage is set.
  */
 export const TPS546_ADDRESS = 0x24;
@@ -54,6 +54,11 @@ export interface Tps546Config {
   readonly voutCommandV: number;
   readonly ioutOcWarnA: number;
   readonly ioutOcFaultA: number;
+  /**
+   * COMPENSATION_CONFIG (0xB1) as the five bytes of its SMBus block, or null to keep the part's own loop
+   * compensation (ESP-Miner writes it only for the stacked Gamma Turbo pair).
+   */
+  readonly compensationConfig: readonly number[] | null;
 }
 
 const COMMON = {
@@ -81,6 +86,7 @@ const COMMON = {
 
 export const TPS546_PROFILES: Readonly<Record<Tps546Profile, Tps546Config>> = {
   '5v-single': {
+    compensationConfig: null,
     phase: 0x00,
     stackConfig: 0x0000,
     syncConfig: 0x10,
@@ -97,6 +103,7 @@ export const TPS546_PROFILES: Readonly<Record<Tps546Profile, Tps546Config>> = {
     ioutOcFaultA: 30,
   },
   '12v-3domain': {
+    compensationConfig: null,
     phase: 0x00,
     stackConfig: 0x0000,
     syncConfig: 0x10,
@@ -111,6 +118,26 @@ export const TPS546_PROFILES: Readonly<Record<Tps546Profile, Tps546Config>> = {
     voutCommandV: 3.6,
     ioutOcWarnA: 25,
     ioutOcFaultA: 30,
+  },
+  // Gamma Turbo: two modules stacked as one two-phase regulator. PHASE 0xFF addresses both phases at once
+  // (READ_IOUT then reports the pair's total); STACK_CONFIG 0x0001 = one slave; SYNC_CONFIG 0xD0 = sync
+  // direction auto-detected between the modules.
+  '12v-stacked': {
+    compensationConfig: [0x12, 0x34, 0x42, 0x21, 0x04],
+    phase: 0xff,
+    stackConfig: 0x0001,
+    syncConfig: 0xd0,
+    frequencyKhz: 650,
+    vinOnV: 11.0,
+    vinOffV: 10.5,
+    vinUvWarnV: 11.0,
+    vinOvFaultV: 14.8,
+    voutScaleLoop: 0.25,
+    voutMinV: 1,
+    voutMaxV: 3,
+    voutCommandV: 1.2,
+    ioutOcWarnA: 50,
+    ioutOcFaultA: 55,
   },
 };
 
@@ -163,6 +190,13 @@ export class Tps546 {
     await b.writeByte(a, PMBUS.SYNC_CONFIG, c.syncConfig);
     await b.writeByte(a, PMBUS.PHASE, c.phase);
     await b.writeWord(a, PMBUS.FREQUENCY_SWITCH, encodeSlinear11Int(c.frequencyKhz));
+    if (c.compensationConfig !== null) {
+      // An SMBus block write: the byte count, then the bytes (the part rejects a block without its count).
+      const n = c.compensationConfig.length;
+      this.block[0] = n;
+      for (let i = 0; i < n; i++) this.block[1 + i] = c.compensationConfig[i];
+      await b.writeI2cBlock(a, PMBUS.COMPENSATION_CONFIG, n + 1, this.block);
+    }
     if (c.vinUvWarnV > 0) await b.writeWord(a, PMBUS.VIN_UV_WARN_LIMIT, encodeSlinear11(c.vinUvWarnV));
     await b.writeWord(a, PMBUS.VIN_ON, encodeSlinear11(c.vinOnV));
     await b.writeWord(a, PMBUS.VIN_OFF, encodeSlinear11(c.vinOffV));

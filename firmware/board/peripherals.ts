@@ -1,6 +1,7 @@
 import { PwmSysfsFan, SYSFS_PWM_ROOT } from '../../drivers/gpio/pwm-sysfs.js';
 import { Ds4432u } from '../../drivers/i2c/ds4432u.js';
 import { Emc2101 } from '../../drivers/i2c/emc2101.js';
+import { Emc2103 } from '../../drivers/i2c/emc2103.js';
 import { Emc2302 } from '../../drivers/i2c/emc2302.js';
 import { hex2, type I2CBus } from '../../drivers/i2c/i2c-bus.js';
 import { Ina260 } from '../../drivers/i2c/ina260.js';
@@ -72,7 +73,9 @@ export interface PeripheralOptions {
 }
 
 function tempLabel(t: TempSensorDefinition): string {
-  return t.part === 'EMC2101' ? `EMC2101 ${t.channel} at 0x${hex2(t.address)}` : `${t.part} at 0x${hex2(t.address)}`;
+  return t.part === 'EMC2101' || t.part === 'EMC2103'
+    ? `${t.part} ${t.channel} at 0x${hex2(t.address)}`
+    : `${t.part} at 0x${hex2(t.address)}`;
 }
 
 /** Builds every role from the board definition (no I/O until `init`). */
@@ -88,6 +91,16 @@ export function createBoardPeripherals(
     if (e === undefined) {
       e = new Emc2101(bus, address);
       emcs.set(address, e);
+    }
+    return e;
+  };
+  // One driver per EMC2103, shared by the fan and the temperature inputs it serves.
+  const emc2103s = new Map<number, Emc2103>();
+  const emc2103 = (address: number): Emc2103 => {
+    let e = emc2103s.get(address);
+    if (e === undefined) {
+      e = new Emc2103(bus, address);
+      emc2103s.set(address, e);
     }
     return e;
   };
@@ -107,6 +120,17 @@ export function createBoardPeripherals(
       label: `EMC2101 at 0x${hex2(f.address)}`,
       init: async (start) => {
         await chip.init(emcSetup(f.address));
+        await chip.setFanPercent(start);
+      },
+      setPercent: (pct) => chip.setFanPercent(pct),
+      readRpm: async () => [await chip.readFanRpm()],
+    };
+  } else if (f.part === 'EMC2103') {
+    const chip = emc2103(f.address);
+    fan = {
+      label: `EMC2103 at 0x${hex2(f.address)}`,
+      init: async (start) => {
+        await chip.init();
         await chip.setFanPercent(start);
       },
       setPercent: (pct) => chip.setFanPercent(pct),
@@ -139,6 +163,11 @@ export function createBoardPeripherals(
       const chip = emc(t.address);
       const read = t.channel === 'external' ? () => chip.readExternalTempC() : () => chip.readInternalTempC();
       return { label, read: async () => (await read()) + t.offsetC };
+    }
+    if (t.part === 'EMC2103') {
+      const chip = emc2103(t.address);
+      const channel = t.channel;
+      return { label, read: async () => (await chip.readTempC(channel)) + t.offsetC };
     }
     const sensor = new Tmp1075(bus, t.address, t.part);
     return { label, read: async () => (await sensor.readTempC()) + t.offsetC };

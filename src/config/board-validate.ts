@@ -2,6 +2,7 @@ import {
   ASIC_MODELS,
   type AsicModel,
   type BoardDefinition,
+  EMC2103_CHANNELS,
   type FanDefinition,
   type GpioLineDefinition,
   type PowerMonitorDefinition,
@@ -31,15 +32,16 @@ export const HARD_LIMITS = {
 } as const;
 
 /** Parts the drivers support, by role; anything else is refused at load time with the part's name. */
-const FAN_PARTS = ['EMC2101', 'EMC2302', 'pwm-sysfs'] as const;
-const TEMP_PARTS = ['EMC2101', 'TMP1075', 'LM75'] as const;
+const FAN_PARTS = ['EMC2101', 'EMC2103', 'EMC2302', 'pwm-sysfs'] as const;
+const TEMP_PARTS = ['EMC2101', 'EMC2103', 'TMP1075', 'LM75'] as const;
 const REGULATOR_PARTS = ['DS4432U', 'TPS546', 'fixed'] as const;
 const POWER_MONITOR_PARTS = ['INA260', 'TPS546'] as const;
-const TPS546_PROFILES: readonly Tps546Profile[] = ['5v-single', '12v-3domain'];
+const TPS546_PROFILES: readonly Tps546Profile[] = ['5v-single', '12v-3domain', '12v-stacked'];
 /** Regulator output window (V) per TPS546 profile (ESP-Miner's VOUT_MIN/VOUT_MAX). */
 const TPS546_VOUT_RANGE_V: Record<Tps546Profile, { min: number; max: number }> = {
   '5v-single': { min: 1, max: 2 },
   '12v-3domain': { min: 2.5, max: 4.5 },
+  '12v-stacked': { min: 1, max: 3 },
 };
 
 /**
@@ -211,7 +213,7 @@ function gpioLine(r: JsonReader, value: unknown, path: string): GpioLineDefiniti
 
 function fanDefinition(r: JsonReader, value: unknown, path: string): FanDefinition {
   const part = partOf(r, value, path, FAN_PARTS, 'fan controller');
-  if (part === 'EMC2101') {
+  if (part === 'EMC2101' || part === 'EMC2103') {
     const obj = r.object(value, path, ['part', 'address']);
     return { part, address: r.address(obj, 'address', path) };
   }
@@ -254,6 +256,15 @@ function tempSensor(r: JsonReader, value: unknown, path: string): TempSensorDefi
         'betaCompensation' in obj
           ? r.byteLike(obj, 'betaCompensation', path, 0x00, 0x08, 'an EMC2101 beta code 0x00..0x08')
           : null,
+    };
+  }
+  if (part === 'EMC2103') {
+    const obj = r.object(value, path, ['part', 'address', 'channel', 'offsetC']);
+    return {
+      part,
+      address: r.address(obj, 'address', path),
+      channel: r.oneOf(obj, 'channel', path, EMC2103_CHANNELS),
+      offsetC: r.number(obj, 'offsetC', path, { min: -20, max: 20 }),
     };
   }
   const obj = r.object(value, path, ['part', 'address', 'offsetC']);
@@ -327,9 +338,14 @@ function checkAddressClashes(
   });
   if (regulator.part !== 'fixed') add(regulator.address, regulator.part, 'peripherals.regulator');
   if (monitor?.part === 'INA260') add(monitor.address, monitor.part, 'peripherals.powerMonitor');
-  const sensorAddresses = temps.map((t) => t.address);
-  const dup = sensorAddresses.find((a, i) => sensorAddresses.indexOf(a) !== i && temps[i].part !== 'EMC2101');
-  if (dup !== undefined) r.fail('peripherals.asicTemp', `lists the sensor at 0x${hex(dup)} twice`);
+  // One reading per sensor input: a multi-input part (EMC2101, EMC2103) may appear once per channel.
+  const inputs = temps.map((t) => ('channel' in t ? `${t.address}/${t.channel}` : `${t.address}`));
+  const dupAt = inputs.findIndex((key, i) => inputs.indexOf(key) !== i);
+  if (dupAt !== -1) {
+    const t = temps[dupAt];
+    const input = 'channel' in t ? ` (channel ${t.channel})` : '';
+    r.fail(`peripherals.asicTemp[${dupAt}]`, `lists the sensor at 0x${hex(t.address)}${input} twice`);
+  }
 }
 
 function hex(n: number): string {

@@ -31,6 +31,8 @@ export interface GpioLineDefinition {
 export type FanDefinition =
   | { readonly part: 'EMC2101'; readonly address: number }
   | { readonly part: 'EMC2302'; readonly address: number; readonly fans: 1 | 2 }
+  /** EMC2103: one PWM fan with a tachometer (Gamma Turbo). */
+  | { readonly part: 'EMC2103'; readonly address: number }
   /** A fan on the Pi's own hardware PWM (sysfs /sys/class/pwm), no tachometer. */
   | { readonly part: 'pwm-sysfs'; readonly chip: number; readonly channel: number; readonly frequencyHz: number };
 
@@ -45,10 +47,29 @@ export type TempSensorDefinition =
       readonly idealityFactor: number | null;
       readonly betaCompensation: number | null;
     }
+  | {
+      readonly part: 'EMC2103';
+      readonly address: number;
+      /**
+       * Which EMC2103 input this ASIC's temperature is read from: an external diode (`external1`,
+       * `external2`) or the chip's own sensor (`internal`). The order of the asicTemp entries is the ASIC
+       * order, so a board that wires ASIC 1 to diode 2 (ESP-Miner's "temp_flip") lists `external2` first.
+       */
+      readonly channel: Emc2103Channel;
+      readonly offsetC: number;
+    }
   | { readonly part: 'TMP1075' | 'LM75'; readonly address: number; readonly offsetC: number };
 
-/** TPS546 init profiles, restated from ESP-Miner's per-family regulator configuration. */
-export type Tps546Profile = '5v-single' | '12v-3domain';
+export type Emc2103Channel = 'internal' | 'external1' | 'external2';
+
+export const EMC2103_CHANNELS: readonly Emc2103Channel[] = ['internal', 'external1', 'external2'];
+
+/**
+ * TPS546 init profiles, restated from ESP-Miner's per-family regulator configuration: `5v-single` (Max, Ultra,
+ * Supra, Gamma, Gamma Duo), `12v-3domain` (Hex, Supra Hex), `12v-stacked` (Gamma Turbo: two TPS546 modules
+ * stacked as one two-phase regulator on a 12 V input).
+ */
+export type Tps546Profile = '5v-single' | '12v-3domain' | '12v-stacked';
 
 export type RegulatorDefinition =
   | { readonly part: 'DS4432U'; readonly address: number }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { EmulatedI2cBus } from '../../../drivers/emulator/i2c-emulated-bus.js';
 import { Tps546Model } from '../../../drivers/emulator/i2c-tps546-model.js';
 import { DeviceFaultError } from '../../../drivers/i2c/device-error.js';
-import { PMBUS, STATUS_WORD } from '../../../drivers/i2c/pmbus.js';
+import { decodeSlinear11, PMBUS, STATUS_WORD } from '../../../drivers/i2c/pmbus.js';
 import { TPS546_PROFILES, Tps546 } from '../../../drivers/i2c/tps546.js';
 
 function setup(deviceId?: number[]): { bus: EmulatedI2cBus; model: Tps546Model; tps: Tps546; sleeps: number[] } {
@@ -148,4 +148,50 @@ test('the 12 V three-domain profile (Hex) accepts 3 × 1.2 V and reads it back',
   await tps.setVout(3.6);
   assert.equal(await tps.readVoutV(), 0x733 / 512);
   assert.deepEqual(bus.writesTo(0x24, PMBUS.VIN_ON).at(-1)?.data, [0xe0, 0xd2], '11.5 V');
+});
+
+test('the 5 V profile leaves COMPENSATION_CONFIG to the part', async () => {
+  const { bus, model, tps } = setup();
+  const before = model.compensationConfig();
+  await tps.init();
+  assert.equal(bus.writesTo(0x24, PMBUS.COMPENSATION_CONFIG).length, 0);
+  assert.deepEqual(model.compensationConfig(), before);
+});
+
+test("the 12 V stacked profile (Gamma Turbo) writes ESP-Miner's two-module configuration and compensation", async () => {
+  const bus = new EmulatedI2cBus();
+  const model = new Tps546Model(undefined, { modules: 2 });
+  bus.attach(0x24, model);
+  model.setConditions(12, 0, 30);
+  const tps = new Tps546(bus, TPS546_PROFILES['12v-stacked'], 0x24, async () => {});
+  await tps.init();
+  const wire = (command: number): number[] | undefined => bus.writesTo(0x24, command).at(-1)?.data;
+  assert.deepEqual(wire(PMBUS.PHASE), [0xff], 'all phases');
+  assert.deepEqual(wire(PMBUS.STACK_CONFIG), [0x01, 0x00], 'STACK_CONFIG 0x0001: one slave, two phases');
+  assert.deepEqual(wire(PMBUS.SYNC_CONFIG), [0xd0]);
+  assert.deepEqual(
+    wire(PMBUS.COMPENSATION_CONFIG),
+    [0x05, 0x12, 0x34, 0x42, 0x21, 0x04],
+    'an SMBus block: byte count, then the five bytes',
+  );
+  assert.deepEqual(model.compensationConfig(), [0x12, 0x34, 0x42, 0x21, 0x04], 'the part took the block');
+  assert.equal(model.commandValue(PMBUS.STACK_CONFIG), 0x0001);
+  assert.equal(model.commandValue(PMBUS.SYNC_CONFIG), 0xd0);
+  // SLINEAR11 as ESP-Miner encodes them: 11.0 V, 10.5 V, 50 A, 55 A.
+  assert.deepEqual(wire(PMBUS.VIN_ON), [0xc0, 0xd2], 'VIN_ON 11.0 V');
+  assert.deepEqual(wire(PMBUS.VIN_OFF), [0xa0, 0xd2], 'VIN_OFF 10.5 V');
+  assert.deepEqual(wire(PMBUS.VIN_UV_WARN_LIMIT), [0xc0, 0xd2], 'VIN_UV_WARN 11.0 V is written on 12 V boards');
+  assert.equal(decodeSlinear11(model.commandValue(PMBUS.IOUT_OC_WARN_LIMIT)!), 50, 'IOUT warn 50 A for the pair');
+  assert.equal(decodeSlinear11(model.commandValue(PMBUS.IOUT_OC_FAULT_LIMIT)!), 55);
+  assert.equal(model.statusWord() & STATUS_WORD.CML, 0, 'every command was valid for the part');
+  assert.equal(model.isOn(), false, 'init leaves the output off');
+  await tps.setVout(1.15);
+  assert.equal(model.isOn(), true, 'a 12 V input is above VIN_ON 11.0 V');
+  assert.ok(Math.abs(model.outputV() - 1.15) < 0.002);
+  await assert.rejects(tps.setVout(3.2), /3\.200 V is outside the regulator's window 1\.\.3 V/);
+  // With PHASE 0xFF the telemetry is the stack's: both modules' current, not one module's half.
+  model.setConditions(12, 40, 50);
+  assert.equal(await tps.readIoutA(), 40);
+  await bus.writeByte(0x24, PMBUS.PHASE, 0x00);
+  assert.equal(await tps.readIoutA(), 20, 'one phase selected: one module’s share');
 });

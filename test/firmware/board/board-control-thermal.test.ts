@@ -37,7 +37,15 @@ async function settleTime(sim: BoardSim, ms: number): Promise<number> {
   return lastOutside / 1000;
 }
 
-for (const name of ['bitaxe-ultra', 'bitaxe-gamma', 'bitaxe-hex', 'bitaxe-max', 'piaxe']) {
+for (const name of [
+  'bitaxe-ultra',
+  'bitaxe-gamma',
+  'bitaxe-gamma-duo',
+  'bitaxe-gamma-turbo',
+  'bitaxe-hex',
+  'bitaxe-max',
+  'piaxe',
+]) {
   test(`${name}: from a cold start the PID settles within ±2 °C of ${TARGET} °C and holds it`, async (t) => {
     const sim = await startBoardSim(name, { emulation: { seed: 7 } });
     try {

@@ -10,8 +10,17 @@ import { eventually, startTestMiner } from '../../support/miner.js';
 
 const boards = listBoards();
 
-test('the shipped boards are the six the project supports', () => {
-  for (const name of ['bitaxe-max', 'bitaxe-ultra', 'bitaxe-supra', 'bitaxe-gamma', 'bitaxe-hex', 'piaxe']) {
+test('the shipped boards include the eight the project supports (each one is mined below)', () => {
+  for (const name of [
+    'bitaxe-max',
+    'bitaxe-ultra',
+    'bitaxe-supra',
+    'bitaxe-gamma',
+    'bitaxe-gamma-duo',
+    'bitaxe-gamma-turbo',
+    'bitaxe-hex',
+    'piaxe',
+  ]) {
     assert.ok(boards.includes(name), name);
   }
 });
@@ -38,6 +47,12 @@ for (const name of boards) {
       );
       const tel = t.miner.telemetry();
       assert.equal(tel?.power, 'on');
+      assert.equal(tel?.asicTempsC.length, def.peripherals.asicTemp.length, 'one reading per ASIC sensor');
+      assert.ok(
+        tel?.asicTempsC.every((c) => c !== null && c > 20 && c < def.limits.asicTempC.max),
+        `plausible ASIC temperatures ${JSON.stringify(tel?.asicTempsC)}`,
+      );
+      assert.equal(tel?.sensorFault, null);
       assert.ok(t.logs.some((l) => new RegExp(`${def.asic.count}× ${def.asic.model} enumerated`).test(l)));
     } finally {
       await t.stop();

@@ -7,7 +7,16 @@ import { expectedHashrateGhs } from '../../../src/config/board.js';
 import { boardsDir, listBoards, loadBoard } from '../../../src/config/board-loader.js';
 import { BoardConfigError, validateBoard } from '../../../src/config/board-validate.js';
 
-const REQUIRED = ['bitaxe-max', 'bitaxe-ultra', 'bitaxe-supra', 'bitaxe-gamma', 'bitaxe-hex', 'piaxe'];
+const REQUIRED = [
+  'bitaxe-max',
+  'bitaxe-ultra',
+  'bitaxe-supra',
+  'bitaxe-gamma',
+  'bitaxe-gamma-duo',
+  'bitaxe-gamma-turbo',
+  'bitaxe-hex',
+  'piaxe',
+];
 const tmp = mkdtempSync(join(tmpdir(), 'hashaxe-boards-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -44,6 +53,8 @@ test('every required board ships and validates, with the chip and count the issu
     'bitaxe-ultra': ['BM1366', 1],
     'bitaxe-supra': ['BM1368', 1],
     'bitaxe-gamma': ['BM1370', 1],
+    'bitaxe-gamma-duo': ['BM1370', 2],
+    'bitaxe-gamma-turbo': ['BM1370', 2],
     'bitaxe-hex': ['BM1366', 6],
     piaxe: ['BM1366', 1],
   };
@@ -88,6 +99,46 @@ test('board values follow ESP-Miner device_config.h (defaults, addresses, limits
   assert.equal(Math.round(expectedHashrateGhs(gamma, 525) * 10) / 10, 1071);
 });
 
+test('Gamma Duo (650) and Gamma Turbo (801) follow ESP-Miner device_config.h and vcore.c', () => {
+  const duo = loadBoard('bitaxe-gamma-duo');
+  assert.deepEqual([duo.family, duo.boardVersion], ['GammaDuo', '650']);
+  assert.deepEqual(duo.defaults, { frequencyMhz: 400, voltageMv: 1150, fanTargetC: 60, minFanPercent: 25 });
+  assert.deepEqual(duo.options.frequencyMhz, [350, 375, 380, 400, 410], 'the BM1370 "XP" table');
+  assert.deepEqual(duo.options.voltageMv, [1000, 1060, 1100, 1150, 1200, 1250]);
+  assert.deepEqual(duo.limits.frequencyMhz, { min: 350, max: 410 });
+  assert.deepEqual(duo.peripherals.asicTemp, [
+    { part: 'EMC2101', address: 0x4c, channel: 'external', offsetC: 0, idealityFactor: 0x24, betaCompensation: 0x00 },
+  ]);
+  assert.deepEqual(duo.peripherals.regulator, {
+    part: 'TPS546',
+    address: 0x24,
+    profile: '5v-single',
+    voltageDomains: 1,
+  });
+  assert.deepEqual(duo.power, { maxW: 40, offsetW: 5, nominalInputV: 5 });
+  assert.equal(Math.round(expectedHashrateGhs(duo, 400)), 1632, '400 × 2040 × 2 / 1000');
+
+  const turbo = loadBoard('bitaxe-gamma-turbo');
+  assert.deepEqual([turbo.family, turbo.boardVersion], ['GammaTurbo', '801']);
+  assert.deepEqual([turbo.defaults.frequencyMhz, turbo.defaults.voltageMv], [525, 1150]);
+  assert.deepEqual(turbo.peripherals.fan, { part: 'EMC2103', address: 0x2e });
+  assert.deepEqual(
+    turbo.peripherals.asicTemp,
+    [
+      { part: 'EMC2103', address: 0x2e, channel: 'external2', offsetC: 0 },
+      { part: 'EMC2103', address: 0x2e, channel: 'external1', offsetC: 0 },
+    ],
+    'temp_flip: ASIC 1 is read from diode 2',
+  );
+  assert.deepEqual(turbo.peripherals.regulator, {
+    part: 'TPS546',
+    address: 0x24,
+    profile: '12v-stacked',
+    voltageDomains: 1,
+  });
+  assert.deepEqual(turbo.power, { maxW: 60, offsetW: 10, nominalInputV: 12 });
+});
+
 test('the error names the file, the field and the allowed range', () => {
   const load = loadModified((j) => put(j, 'limits.voltageMv.max', 9000));
   assert.throws(load, (err: unknown) => {
@@ -101,8 +152,51 @@ test('the error names the file, the field and the allowed range', () => {
 const bad: Array<[string, (j: JsonObject) => void, RegExp]> = [
   [
     'unsupported fan part',
-    (j) => put(j, 'peripherals.fan', { part: 'EMC2103', address: '0x2E' }),
-    /peripherals\.fan\.part EMC2103 is not supported yet as a fan controller \(supported: EMC2101, EMC2302, pwm-sysfs\)/,
+    (j) => put(j, 'peripherals.fan', { part: 'MAX31790', address: '0x20' }),
+    /peripherals\.fan\.part MAX31790 is not supported yet as a fan controller \(supported: EMC2101, EMC2103, EMC2302, pwm-sysfs\)/,
+  ],
+  [
+    'an EMC2103 input that does not exist',
+    (j) => put(j, 'peripherals.asicTemp', [{ part: 'EMC2103', address: '0x2E', channel: 'external3', offsetC: 0 }]),
+    /peripherals\.asicTemp\[0\]\.channel must be one of internal, external1, external2, got "external3"/,
+  ],
+  [
+    'an EMC2103 input without its channel',
+    (j) => put(j, 'peripherals.asicTemp', [{ part: 'EMC2103', address: '0x2E', offsetC: 0 }]),
+    /peripherals\.asicTemp\[0\]\.channel is required/,
+  ],
+  [
+    'an EMC2101-only field on an EMC2103 input',
+    (j) =>
+      put(j, 'peripherals.asicTemp', [
+        { part: 'EMC2103', address: '0x2E', channel: 'external1', offsetC: 0, idealityFactor: '0x24' },
+      ]),
+    /peripherals\.asicTemp\[0\]\.idealityFactor is not a known field/,
+  ],
+  [
+    'one EMC2103 diode read as two ASICs',
+    (j) =>
+      put(j, 'peripherals.asicTemp', [
+        { part: 'EMC2103', address: '0x2E', channel: 'external1', offsetC: 0 },
+        { part: 'EMC2103', address: '0x2E', channel: 'external1', offsetC: 0 },
+      ]),
+    /peripherals\.asicTemp\[1\] lists the sensor at 0x2e \(channel external1\) twice/,
+  ],
+  [
+    'an EMC2103 offset out of range',
+    (j) => put(j, 'peripherals.asicTemp', [{ part: 'EMC2103', address: '0x2E', channel: 'external1', offsetC: 50 }]),
+    /peripherals\.asicTemp\[0\]\.offsetC must be ≤ 20, got 50/,
+  ],
+  [
+    'an EMC2103 on the DS4432U address',
+    (j) => put(j, 'peripherals.fan', { part: 'EMC2103', address: '0x48' }),
+    /peripherals\.regulator\.address 0x48 is already used by EMC2103/,
+  ],
+  [
+    'an unknown TPS546 profile',
+    (j) =>
+      put(j, 'peripherals.regulator', { part: 'TPS546', address: '0x24', profile: '12v-2phase', voltageDomains: 1 }),
+    /peripherals\.regulator\.profile must be one of 5v-single, 12v-3domain, 12v-stacked, got "12v-2phase"/,
   ],
   [
     'unsupported regulator',
@@ -167,6 +261,24 @@ test('TPS546 boards: voltage limits must fit the regulator profile, per voltage 
   assert.throws(
     () => validateBoard(gamma, 'gamma.json'),
     /gamma\.json: limits\.voltageMv\.min must be ≥ 1000 \(the TPS546 5v-single range\), got 900/,
+  );
+});
+
+test('the 12v-stacked profile allows 1-3 V per domain', () => {
+  const turbo = JSON.parse(readFileSync(join(boardsDir(), 'bitaxe-gamma-turbo.json'), 'utf8'));
+  turbo.limits.voltageMv.min = 950;
+  assert.throws(
+    () => validateBoard(turbo, 'turbo.json'),
+    /turbo\.json: limits\.voltageMv\.min must be ≥ 1000 \(the TPS546 12v-stacked range\), got 950/,
+  );
+  turbo.limits.voltageMv.min = 1000;
+  turbo.peripherals.regulator.voltageDomains = 2;
+  turbo.limits.voltageMv.max = 1250;
+  assert.doesNotThrow(() => validateBoard(turbo, 'turbo.json'), '2 × 1.25 V fits 3 V');
+  turbo.peripherals.regulator.voltageDomains = 3;
+  assert.throws(
+    () => validateBoard(turbo, 'turbo.json'),
+    /limits\.voltageMv\.max must be ≤ 1000 \(the TPS546 12v-stacked/,
   );
 });
 
