@@ -78,6 +78,19 @@ function tempLabel(t: TempSensorDefinition): string {
     : `${t.part} at 0x${hex2(t.address)}`;
 }
 
+/** `make(address)` once per address: the same driver object for every role one chip serves. */
+function onePerAddress<T>(make: (address: number) => T): (address: number) => T {
+  const made = new Map<number, T>();
+  return (address) => {
+    let it = made.get(address);
+    if (it === undefined) {
+      it = make(address);
+      made.set(address, it);
+    }
+    return it;
+  };
+}
+
 /** Builds every role from the board definition (no I/O until `init`). */
 export function createBoardPeripherals(
   board: BoardDefinition,
@@ -85,25 +98,9 @@ export function createBoardPeripherals(
   options: PeripheralOptions = {},
 ): BoardPeripherals {
   const p = board.peripherals;
-  const emcs = new Map<number, Emc2101>();
-  const emc = (address: number): Emc2101 => {
-    let e = emcs.get(address);
-    if (e === undefined) {
-      e = new Emc2101(bus, address);
-      emcs.set(address, e);
-    }
-    return e;
-  };
-  // One driver per EMC2103, shared by the fan and the temperature inputs it serves.
-  const emc2103s = new Map<number, Emc2103>();
-  const emc2103 = (address: number): Emc2103 => {
-    let e = emc2103s.get(address);
-    if (e === undefined) {
-      e = new Emc2103(bus, address);
-      emc2103s.set(address, e);
-    }
-    return e;
-  };
+  // One driver per EMC2101 / EMC2103, shared by the fan and the temperature inputs it serves.
+  const emc = onePerAddress((address) => new Emc2101(bus, address));
+  const emc2103 = onePerAddress((address) => new Emc2103(bus, address));
   // EMC2101 setup (diode ideality/beta) comes from the temperature entry that reads its external channel.
   const emcSetup = (address: number): { idealityFactor: number | null; betaCompensation: number | null } => {
     const t = p.asicTemp.find((s) => s.part === 'EMC2101' && s.address === address);

@@ -6,17 +6,8 @@ import { after, test } from 'node:test';
 import { expectedHashrateGhs } from '../../../src/config/board.js';
 import { boardsDir, listBoards, loadBoard } from '../../../src/config/board-loader.js';
 import { BoardConfigError, validateBoard } from '../../../src/config/board-validate.js';
+import { SUPPORTED_BOARDS } from '../../support/boards.js';
 
-const REQUIRED = [
-  'bitaxe-max',
-  'bitaxe-ultra',
-  'bitaxe-supra',
-  'bitaxe-gamma',
-  'bitaxe-gamma-duo',
-  'bitaxe-gamma-turbo',
-  'bitaxe-hex',
-  'piaxe',
-];
 const tmp = mkdtempSync(join(tmpdir(), 'hashaxe-boards-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -47,7 +38,7 @@ function loadModified(edit: (j: JsonObject) => void, file = 'bitaxe-ultra.json')
 
 test('every required board ships and validates, with the chip and count the issue names', () => {
   const names = listBoards();
-  for (const n of REQUIRED) assert.ok(names.includes(n), `boards/${n}.json missing`);
+  for (const n of SUPPORTED_BOARDS) assert.ok(names.includes(n), `boards/${n}.json missing`);
   const expect: Record<string, [string, number]> = {
     'bitaxe-max': ['BM1397', 1],
     'bitaxe-ultra': ['BM1366', 1],
