@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { formatSv2Url } from '../../src/sv2/client/url.js';
 import { AuthorityKeyError, parseSecretKey } from '../../src/sv2/noise/authority-key.js';
 import { LocalPool, type PoolStats } from '../../src/sv2/pool/local-pool.js';
+import { DEFAULT_IN_FLIGHT_GRACE_MS } from '../../src/sv2/pool/pool-channel.js';
 import { bytesToHex, HexError, hexToBytes } from '../../src/util/hex.js';
 import { parseCommandArgs, parseIntInRange, parseNumberInRange } from './args.js';
 import { type CliIo, type Command, EXIT_OK, printJson, UsageError, WorkError } from './command.js';
@@ -146,7 +147,7 @@ export const pool: Command = {
     const jobIntervalMs = parseInterval('--job-interval', values['job-interval'], 30);
     const inFlightGraceMs =
       values['in-flight-grace'] === undefined
-        ? 1000
+        ? DEFAULT_IN_FLIGHT_GRACE_MS
         : Math.round(parseNumberInRange('--in-flight-grace', values['in-flight-grace'], 0, 60) * 1000);
     const statsIntervalMs = parseInterval('--stats-interval', values['stats-interval'], 10);
     const certificateValiditySec =

@@ -62,7 +62,7 @@ export interface LocalPoolOptions {
    */
   inFlightGraceMs?: number;
   /**
-   * Accepted shares the whole pool remembers to catch duplicates (about 50 bytes each); past it every channel
+   * Accepted shares the whole pool remembers to catch duplicates (about 40 bytes each); past it every channel
    * forgets its oldest first. Default 1,000,000.
    */
   maxSeenShares?: number;

@@ -20,7 +20,7 @@ import type { BlockTemplate, SyntheticChain } from './synthetic-chain.js';
 export const MAX_JOBS_PER_BLOCK = 64;
 /**
  * Accepted shares remembered for duplicate detection per block (FIFO beyond that). Each is one number (about
- * 30 bytes), so a channel costs at most ~1.5 MB even when a client floods it with shares at an easy target.
+ * 40 bytes in a Set), so a block costs a channel at most ~2 MB even when a client floods it with easy shares.
  */
 export const MAX_SEEN_SHARES = 50_000;
 /**
