@@ -27,6 +27,7 @@ import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '..
 import { bringUpChain } from './chain-bringup.js';
 import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
+import { ScaledNonceHint } from './scaled-nonce-hint.js';
 import { redact, Upstream, type UpstreamPool } from './upstream.js';
 
 /** How the board's fan, sensors, regulator and reset line are reached. */
@@ -316,11 +317,20 @@ export class Miner {
       refreshIntervalMs: this.refreshIntervalMs(),
     });
     let hwLogged = 0;
+    const scaleHint = new ScaledNonceHint();
     this.engine.on('hardwareError', (e) => {
       // The first few in full; the count is in the statistics, the status line and /metrics.
       if (hwLogged++ < 10) {
         this.log.warn(
           `hardware error: chip ${e.chipIndex} nonce 0x${e.nonce.toString(16)} does not hash to its ticket`,
+        );
+      }
+      const scale = scaleHint.observe(e.difficulty, this.engine.ticketChoice);
+      if (scale !== null) {
+        this.log.warn(
+          `these hardware errors all hash to about ticket × ${formatScale(scale)}, which broken silicon does not do: ` +
+            `the chips look emulated, reporting at a scaled difficulty; restart with --difficulty-scale ${formatScale(scale)} ` +
+            `(and the --hashrate the emulator prints)`,
         );
       }
     });

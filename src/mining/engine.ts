@@ -74,6 +74,8 @@ export interface HardwareErrorEvent {
   chipJobId: number;
   nonce: number;
   version: number;
+  /** The difficulty its hash did reach (random for a real chip's error; telling for mis-scaled emulators). */
+  difficulty: number;
 }
 
 export interface WorkSentEvent {
@@ -357,7 +359,13 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
       const old = this.oldTicketLimbs;
       if (old === null || this.now() > this.ticketGraceUntil || !stateWordsMeetTarget(words, old)) {
         this.stats.hardwareError(r.chipIndex);
-        this.emit('hardwareError', { chipIndex: r.chipIndex, chipJobId: r.jobId, nonce: r.nonce, version: r.version });
+        this.emit('hardwareError', {
+          chipIndex: r.chipIndex,
+          chipJobId: r.jobId,
+          nonce: r.nonce,
+          version: r.version,
+          difficulty: difficultyOfStateWords(words),
+        });
         return;
       }
       credited = this.oldTicket?.effectiveDifficulty ?? credited;
