@@ -18,8 +18,9 @@ import {
 
 /**
  * TI TPS546D24A/S PMBus buck: the core supply on Gamma, Gamma Duo, Gamma Turbo (two stacked as one two-phase
- * regulator), Hex and the TPS546 revisions of Ultra/Supra, and their power telemetry. Init restates ESP-Miner's main/power/TPS546.c: output off, every limit written on
- * each boot (never stored to the part's NVM), then VOUT_COMMAND + OPERATION ON when a voltage is set.
+ * regulator), Hex and the TPS546 revisions of Ultra/Supra, and their power telemetry. Init restates ESP-Miner's
+ * main/power/TPS546.c: output off, every limit written on each boot (never stored to the part's NVM), then
+ * VOUT_COMMAND + OPERATION ON when a voltage is set.
  */
 export const TPS546_ADDRESS = 0x24;
 
