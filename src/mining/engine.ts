@@ -294,13 +294,17 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
     switch (event.kind) {
       case 'accepted':
         if (event.shares.length > 0) {
-          for (const s of event.shares) this.stats.shareAccepted(difficultyFromTarget(s.target));
+          for (const s of event.shares) {
+            this.stats.shareAccepted(difficultyFromTarget(s.target));
+            if (s.late) this.stats.shareAnsweredLate();
+          }
         } else if (event.newSubmitsAcceptedCount > 0) {
           this.stats.shareAccepted(difficultyFromTarget(this.channelTarget), event.newSubmitsAcceptedCount);
         }
         return;
       case 'rejected':
         this.stats.shareRejected(event.errorCode);
+        if (event.share?.late) this.stats.shareAnsweredLate();
         return;
       case 'timeout':
         this.stats.shareUnanswered('timeout', event.shares.length);

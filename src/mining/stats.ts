@@ -109,6 +109,11 @@ export class MiningStats {
     else this.lost += count;
   }
 
+  /** A share counted as timed out was answered after all (a pool's batch closed late): it is no longer one. */
+  shareAnsweredLate(): void {
+    if (this.timedOut > 0) this.timedOut--;
+  }
+
   snapshot(): MiningStatsSnapshot {
     const rates = (m: HashrateMeter): MiningStatsSnapshot['hashrateGhs'] => ({
       avg: m.averageRate() / 1e9,

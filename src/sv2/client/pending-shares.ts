@@ -3,6 +3,11 @@
  * rejected by reason and the round-trip latency. SubmitShares.Success acknowledges every pending share up to a
  * sequence number (pools batch them); SubmitShares.Error answers one. Unanswered shares time out — late,
  * because a batch may still be open — and shares in flight when the connection drops are `lost`.
+ *
+ * A timed-out share is still remembered (the last MAX_LATE_ANSWERS per channel): an SRI pool acknowledges every
+ * `share_batch_size` shares (10 in its example config), which at its 6 shares a minute is every 100 s, longer
+ * than a share timeout. When the answer does come, the share is resolved again as accepted or rejected with
+ * `late` set and leaves the timed-out count, so the figures end up as the pool has them.
  */
 
 export interface SubmittedShare {
@@ -21,6 +26,8 @@ export type ShareOutcome = 'accepted' | 'rejected' | 'timeout' | 'lost';
 
 export interface ResolvedShare extends SubmittedShare {
   outcome: ShareOutcome;
+  /** Answered after it had already been given up as `timeout` (and counted so until now). */
+  late: boolean;
   /** The pool's error code for rejected shares, else null. */
   errorCode: string | null;
   /** Time from submit to the answer (for timeouts and losses: to when it was given up). */
@@ -40,6 +47,8 @@ export interface ShareStats {
 }
 
 export const LATENCY_SAMPLES = 1024;
+/** Timed-out shares remembered per channel for a late answer. */
+export const MAX_LATE_ANSWERS = 1024;
 
 /** seq ≤ last in 32-bit serial-number arithmetic (sequence numbers wrap). */
 function atOrBefore(seq: number, last: number): boolean {
@@ -48,6 +57,8 @@ function atOrBefore(seq: number, last: number): boolean {
 
 export class PendingShares {
   private readonly byChannel = new Map<number, Map<number, SubmittedShare>>();
+  /** Timed out, by channel and sequence number, in the order they timed out. */
+  private readonly timedOutByChannel = new Map<number, Map<number, SubmittedShare>>();
   private readonly latencies = new Float64Array(LATENCY_SAMPLES);
   private latencyCount = 0;
   private submitted = 0;
@@ -85,7 +96,18 @@ export class PendingShares {
       this.latencyCount++;
     }
     this.pendingCount--;
-    return { ...share, outcome, errorCode, latencyMs };
+    return { ...share, outcome, errorCode, latencyMs, late: false };
+  }
+
+  /** A timed-out share answered after all: it leaves the timed-out count for its real outcome. */
+  private resolveLate(
+    share: SubmittedShare,
+    outcome: 'accepted' | 'rejected',
+    errorCode: string | null,
+    nowMs: number,
+  ): ResolvedShare {
+    this.timedOut--;
+    return { ...share, outcome, errorCode, latencyMs: Math.max(0, nowMs - share.submittedAtMs), late: true };
   }
 
   /** SubmitShares.Success: everything pending up to `lastSequenceNumber` on the channel is accepted. */
@@ -99,6 +121,15 @@ export class PendingShares {
       this.accepted++;
       out.push(this.resolve(share, 'accepted', null, nowMs));
     }
+    const late = this.timedOutByChannel.get(channelId);
+    if (late !== undefined && late.size > 0) {
+      for (const [seq, share] of late) {
+        if (!atOrBefore(seq, lastSequenceNumber)) continue;
+        late.delete(seq);
+        this.accepted++;
+        out.push(this.resolveLate(share, 'accepted', null, nowMs));
+      }
+    }
     return out;
   }
 
@@ -106,29 +137,52 @@ export class PendingShares {
   reject(channelId: number, sequenceNumber: number, errorCode: string, nowMs: number): ResolvedShare | null {
     const ch = this.byChannel.get(channelId);
     const share = ch?.get(sequenceNumber);
-    if (ch === undefined || share === undefined) return null;
+    if (ch === undefined || share === undefined) {
+      const late = this.timedOutByChannel.get(channelId);
+      const given = late?.get(sequenceNumber);
+      if (late === undefined || given === undefined) return null;
+      late.delete(sequenceNumber);
+      this.countRejected(errorCode);
+      return this.resolveLate(given, 'rejected', errorCode, nowMs);
+    }
     ch.delete(sequenceNumber);
+    this.countRejected(errorCode);
+    return this.resolve(share, 'rejected', errorCode, nowMs);
+  }
+
+  private countRejected(errorCode: string): void {
     this.rejected++;
     this.rejectedByCode[errorCode] = (this.rejectedByCode[errorCode] ?? 0) + 1;
-    return this.resolve(share, 'rejected', errorCode, nowMs);
   }
 
   /** Gives up on shares older than `timeoutMs`. */
   expire(nowMs: number, timeoutMs: number): ResolvedShare[] {
     const out: ResolvedShare[] = [];
-    for (const ch of this.byChannel.values()) {
+    for (const [channelId, ch] of this.byChannel) {
       for (const [seq, share] of ch) {
         if (nowMs - share.submittedAtMs < timeoutMs) continue;
         ch.delete(seq);
         this.timedOut++;
         out.push(this.resolve(share, 'timeout', null, nowMs));
+        this.rememberTimedOut(channelId, seq, share);
       }
     }
     return out;
   }
 
-  /** The connection dropped: every pending share's fate is unknown. */
+  private rememberTimedOut(channelId: number, seq: number, share: SubmittedShare): void {
+    let late = this.timedOutByChannel.get(channelId);
+    if (late === undefined) {
+      late = new Map();
+      this.timedOutByChannel.set(channelId, late);
+    }
+    late.set(seq, share);
+    if (late.size > MAX_LATE_ANSWERS) late.delete(late.keys().next().value as number);
+  }
+
+  /** The connection dropped: every pending share's fate is unknown (and no late answer can come any more). */
   loseAll(nowMs: number): ResolvedShare[] {
+    this.timedOutByChannel.clear();
     const out: ResolvedShare[] = [];
     for (const ch of this.byChannel.values()) {
       for (const share of ch.values()) {

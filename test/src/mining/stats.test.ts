@@ -81,3 +81,19 @@ test('stats: shares by reason, best difficulty, hardware errors per chip, uptime
   // 2 nonces × 256 × 2^32 hashes over 61 s.
   assert.ok(Math.abs(snap.hashrateGhs.avg - (2 * 256 * 4294967296) / 61 / 1e9) < 1e-9);
 });
+
+test('a share counted as timed out and answered after all leaves the timed-out count', () => {
+  const clock = manualClock();
+  const stats = new MiningStats(1, clock.now);
+  stats.shareUnanswered('timeout', 3);
+  stats.shareUnanswered('lost', 1);
+  stats.shareAccepted(1);
+  stats.shareAnsweredLate();
+  stats.shareAnsweredLate();
+  let snap = stats.snapshot();
+  assert.deepEqual([snap.sharesAccepted, snap.sharesTimedOut, snap.sharesLost], [1, 1, 1]);
+  stats.shareAnsweredLate();
+  stats.shareAnsweredLate();
+  snap = stats.snapshot();
+  assert.equal(snap.sharesTimedOut, 0, 'never below zero');
+});

@@ -320,6 +320,49 @@ test('batched acknowledgements: one SubmitShares.Success covers several sequence
   }
 });
 
+test('a batch the pool closes after the share timeout: the timed-out shares come back as accepted (late)', async () => {
+  const batched = await startTestPool({ sharesPerMinute: 60, shareBatchSize: 3 }, 8);
+  try {
+    const clock = new ManualClock(Date.now());
+    const client = testClient(batched, { clock, shareTimeoutMs: 30_000, stallTimeoutMs: 0, checkIntervalMs: 20 });
+    const prev = nextEvent(client, 'prevHash');
+    const { channelId } = await client.connect();
+    const job = (await prev).job!;
+    let nonce = -1;
+    const submit = (): number => {
+      nonce = findNonce(job, true, nonce + 1);
+      return client.submitShare({ channelId, jobId: job.jobId, nonce, ntime: job.minNtime, version: job.version });
+    };
+    const first = [submit(), submit()];
+    const timedOut = nextEvent(client, 'shareResult', (r) => r.kind === 'timeout');
+    clock.advance(31_000);
+    const t = await timedOut;
+    assert.ok(t.kind === 'timeout');
+    assert.deepEqual(
+      t.shares.map((x) => x.sequenceNumber),
+      first,
+    );
+    assert.equal(client.shareStats().timedOut, 2);
+    const closed = nextEvent(client, 'shareResult', (r) => r.kind === 'accepted');
+    const third = submit();
+    const a = await closed;
+    assert.ok(a.kind === 'accepted' && a.newSubmitsAcceptedCount === 3);
+    assert.deepEqual(
+      a.shares.map((x) => [x.sequenceNumber, x.late]).sort((x, y) => Number(x[0]) - Number(y[0])),
+      [
+        [first[0], true],
+        [first[1], true],
+        [third, false],
+      ],
+    );
+    const s = client.shareStats();
+    assert.deepEqual([s.accepted, s.timedOut, s.pending], [3, 0, 0], 'the figures the pool has');
+    client.close();
+  } finally {
+    await batched.close();
+  }
+});
+
 test('pool statistics count accepted and rejected shares by reason, per channel', async () => {
   const fresh = await startTestPool({ sharesPerMinute: 60 }, 9);
   try {
