@@ -43,7 +43,13 @@ export interface MinerOptions {
   /** Overrides for tests: board-control timings. */
   boardPolicy?: ConstructorParameters<typeof BoardControl>[0]['policy'];
   /** Overrides for tests: pool silence and retry timings, the chain watchdog. */
-  timings?: { stallTimeoutMs?: number; retryMinMs?: number; failbackMs?: number; watchdog?: Partial<WatchdogPolicy> };
+  timings?: {
+    stallTimeoutMs?: number;
+    unansweredSharesTimeoutMs?: number;
+    retryMinMs?: number;
+    failbackMs?: number;
+    watchdog?: Partial<WatchdogPolicy>;
+  };
   /** Wait this long for the first pool channel before `start` returns (the boot report names the pool). */
   connectWaitMs?: number;
 }
@@ -385,6 +391,9 @@ export class Miner {
       log: this.log,
       ...(this.options.timings?.stallTimeoutMs !== undefined
         ? { stallTimeoutMs: this.options.timings.stallTimeoutMs }
+        : {}),
+      ...(this.options.timings?.unansweredSharesTimeoutMs !== undefined
+        ? { unansweredSharesTimeoutMs: this.options.timings.unansweredSharesTimeoutMs }
         : {}),
       ...(this.options.timings?.retryMinMs !== undefined ? { retryMinMs: this.options.timings.retryMinMs } : {}),
       ...(this.options.timings?.failbackMs !== undefined ? { failbackMs: this.options.timings.failbackMs } : {}),

@@ -52,6 +52,7 @@ export interface UpstreamOptions {
   log: UpstreamLog;
   stallTimeoutMs?: number;
   shareTimeoutMs?: number;
+  unansweredSharesTimeoutMs?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
   /** While on a backup, how often the primary is probed (default 5 min). */
@@ -217,7 +218,9 @@ export class Upstream implements ShareSubmitter {
     client.on('shareResult', (e) => h.shareResult(e));
     client.on('stalled', (e) =>
       this.options.log.warn(
-        `pool ${redact(pool.url)} connected but silent for ${Math.round(e.silentForMs / 1000)} s; failing over`,
+        e.reason === 'silent'
+          ? `pool ${redact(pool.url)} connected but silent for ${Math.round(e.silentForMs / 1000)} s; failing over`
+          : `pool ${redact(pool.url)} still sends work but answered none of the last ${e.unansweredShares} shares; failing over`,
       ),
     );
     client.on('warning', (e) => this.options.log.warn(`pool: ${e.message}`));
@@ -278,6 +281,7 @@ export class Upstream implements ShareSubmitter {
       device: this.options.device,
       stallTimeoutMs: this.options.stallTimeoutMs ?? 120_000,
       shareTimeoutMs: this.options.shareTimeoutMs ?? 60_000,
+      unansweredSharesTimeoutMs: this.options.unansweredSharesTimeoutMs ?? 600_000,
     };
   }
 

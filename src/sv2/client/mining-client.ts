@@ -51,6 +51,7 @@ import { type CloseInfo, type ConnectionLimits, Sv2ConnectError, Sv2Connection }
 import { TypedEmitter } from '../typed-emitter.js';
 import type { ActiveJob, ChainTip, MiningChannelInfo } from './channel.js';
 import { PendingShares, type ResolvedShare, type ShareStats } from './pending-shares.js';
+import { ShareAnswerWatch } from './share-answer-watch.js';
 import { StandardChannelState } from './standard-channel.js';
 import { parseSv2Url } from './url.js';
 
@@ -96,6 +97,12 @@ export interface MiningClientOptions {
   stallTimeoutMs?: number;
   /** Pending shares with no answer after this long resolve as `timeout`. */
   shareTimeoutMs?: number;
+  /**
+   * A pool that still sends work but has answered none of the shares submitted over this long (and at least
+   * 20, or twice its largest acknowledgement batch) is treated as stalled too (see share-answer-watch.ts).
+   * Default 10 min; 0 = never.
+   */
+  unansweredSharesTimeoutMs?: number;
   /** How often the stall and share timeouts are checked. */
   checkIntervalMs?: number;
   /** Follow the pool's Reconnect message (same authority key). Default true. */
@@ -175,8 +182,12 @@ export interface DisconnectedEvent {
 }
 
 export interface StalledEvent {
+  /** `silent`: nothing at all from the pool; `unanswered-shares`: work still comes, share answers do not. */
+  reason: 'silent' | 'unanswered-shares';
   silentForMs: number;
   lastActivityAtMs: number;
+  /** Shares submitted since the pool last answered one (0 for `silent`). */
+  unansweredShares: number;
 }
 
 export interface ChannelClosedEvent {
@@ -242,6 +253,7 @@ const DEFAULTS = {
   handshakeTimeoutMs: 10_000,
   stallTimeoutMs: 180_000,
   shareTimeoutMs: 120_000,
+  unansweredSharesTimeoutMs: 600_000,
   checkIntervalMs: 1_000,
 };
 
@@ -254,6 +266,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   private connection: Sv2Connection | null = null;
   private readonly channels = new Map<number, StandardChannelState>();
   private readonly pending = new PendingShares();
+  private readonly answerWatch: ShareAnswerWatch;
   private nextRequestId = 1;
   private setupWaiter: Waiter<SetupConnectionSuccess> | null = null;
   private readonly openWaiters = new Map<number, Waiter<StandardChannelState>>();
@@ -279,6 +292,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     super();
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
+    this.answerWatch = new ShareAnswerWatch(options.unansweredSharesTimeoutMs ?? DEFAULTS.unansweredSharesTimeoutMs);
     let endpoint: ReturnType<typeof parseSv2Url>;
     try {
       endpoint = parseSv2Url(options.url);
@@ -382,6 +396,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     }
     this.connection = connection;
     this.channels.clear();
+    this.answerWatch.reset();
     connection.on('frame', (frame) => this.onFrame(connection, frame));
     connection.on('close', (info) => this.onClose(connection, info));
     connection.start();
@@ -456,6 +471,8 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     m.ntime = share.ntime >>> 0;
     m.version = share.version >>> 0;
     connection.send(SubmitSharesStandardDef, m);
+    const now = this.clock.nowMs();
+    this.answerWatch.submitted(now);
     this.pending.add({
       channelId: share.channelId,
       sequenceNumber: seq,
@@ -464,7 +481,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       ntime: m.ntime,
       version: m.version,
       target: channel.jobForShare(share.jobId)?.target ?? channel.target,
-      submittedAtMs: this.clock.nowMs(),
+      submittedAtMs: now,
     });
     return seq;
   }
@@ -535,13 +552,30 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     if (expired.length > 0) this.emit('shareResult', { kind: 'timeout', shares: expired });
     const stall = this.options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs;
     const conn = this.connection;
-    if (stall > 0 && conn !== null && !conn.closed && now - this.lastActivityMs >= stall) {
-      const silentForMs = now - this.lastActivityMs;
-      this.emit('stalled', { silentForMs, lastActivityAtMs: this.lastActivityMs });
+    if (conn === null || conn.closed) return;
+    const silentForMs = now - this.lastActivityMs;
+    if (stall > 0 && silentForMs >= stall) {
+      this.emit('stalled', {
+        reason: 'silent',
+        silentForMs,
+        lastActivityAtMs: this.lastActivityMs,
+        unansweredShares: 0,
+      });
       conn.close(
         'stalled',
         `pool sent no job, prev hash, target or share answer for ${Math.round(silentForMs / 1000)} s`,
       );
+      return;
+    }
+    const unanswered = this.answerWatch.check(now);
+    if (unanswered > 0) {
+      this.emit('stalled', {
+        reason: 'unanswered-shares',
+        silentForMs,
+        lastActivityAtMs: this.lastActivityMs,
+        unansweredShares: unanswered,
+      });
+      conn.close('stalled', `pool answered none of the last ${unanswered} shares, though it still sends work`);
     }
   }
 
@@ -685,6 +719,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
         const msg = SubmitSharesSuccess.decode(payload);
         this.touch();
         const shares = this.pending.acceptUpTo(msg.channelId, msg.lastSequenceNumber, now);
+        this.answerWatch.answered(msg.newSubmitsAcceptedCount);
         this.emit('shareResult', {
           kind: 'accepted',
           channelId: msg.channelId,
@@ -699,6 +734,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
         const msg = SubmitSharesError.decode(payload);
         this.touch();
         const share = this.pending.reject(msg.channelId, msg.sequenceNumber, msg.errorCode, now);
+        this.answerWatch.answered(0);
         this.emit('shareResult', {
           kind: 'rejected',
           channelId: msg.channelId,

@@ -174,6 +174,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   private server: Server | null = null;
   private timers: NodeJS.Timeout[] = [];
   private silentMode = false;
+  private answerShares = true;
   private boundPort = 0;
 
   private constructor(private readonly options: LocalPoolOptions) {
@@ -239,6 +240,10 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
 
   get silent(): boolean {
     return this.silentMode;
+  }
+
+  get answersShares(): boolean {
+    return this.answerShares;
   }
 
   nowMs(): number {
@@ -423,6 +428,11 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   /** Stops sending jobs and share answers while keeping connections open (to test stall detection). */
   setSilent(silent: boolean): void {
     this.silentMode = silent;
+  }
+
+  /** Keeps sending jobs but stops answering shares (to test the unanswered-share watch). */
+  setAnswerShares(answer: boolean): void {
+    this.answerShares = answer;
   }
 
   /** Asks every client to reconnect (empty host / port 0 = same). Returns how many were asked. */

@@ -61,6 +61,8 @@ export interface SessionHost {
   readonly inFlightGraceMs: number;
   readonly seenShareBudget: SeenShareBudget;
   readonly silent: boolean;
+  /** False: shares are judged and counted but never answered (a broken share backend behind live jobs). */
+  readonly answersShares: boolean;
   nowMs(): number;
   nextChannelId(): number;
   extranoncePrefixFor(channelId: number): Uint8Array;
@@ -337,7 +339,7 @@ export class PoolSession {
     const judgement = channel.validate(msg, this.host.chain, nowMs);
     channel.record(judgement, nowMs);
     this.host.onShare(channel, msg.sequenceNumber, judgement);
-    if (this.host.silent) return;
+    if (this.host.silent || !this.host.answersShares) return;
     if (!judgement.ok) {
       this.connection.send(SubmitSharesError, {
         channelId: msg.channelId,

@@ -41,6 +41,38 @@ test('a pool that goes silent while connected: the miner fails over to the next 
   }
 });
 
+test('a pool that still sends work but stops answering shares: after 20 unanswered shares the miner fails over', async () => {
+  const primary = await LocalPool.start({ port: 0, sharesPerMinute: 600, jobIntervalMs: 200 });
+  const backup = await LocalPool.start({ port: 0, sharesPerMinute: 600 });
+  const t = await startTestMiner(
+    'bitaxe-ultra',
+    {
+      pools: [
+        { url: primary.url, user: 'rig', authorityKey: null },
+        { url: backup.url, user: 'rig', authorityKey: null },
+      ],
+    },
+    { stallTimeoutMs: 60_000, unansweredSharesTimeoutMs: 1000, retryMinMs: 100 },
+  );
+  try {
+    await eventually(() => primary.stats().shares.accepted >= 3, 10_000, 'shares on the primary');
+    primary.setAnswerShares(false);
+    const judgedBefore = primary.stats().shares.accepted;
+    await eventually(() => backup.stats().shares.accepted >= 3, 30_000, 'shares on the backup');
+    assert.ok(primary.stats().shares.accepted - judgedBefore >= 20, 'it waited for 20 unanswered shares');
+    assert.ok(
+      t.logs.some((l) => /still sends work but answered none of the last \d+ shares; failing over/.test(l)),
+      t.logs.join('\n'),
+    );
+    assert.ok(!t.logs.some((l) => /connected but silent/.test(l)), 'the primary was never silent');
+    assert.equal(t.miner.poolUrl, backup.url);
+  } finally {
+    await t.stop();
+    await primary.close();
+    await backup.close();
+  }
+});
+
 test('chips that go silent while the pool feeds them work are power-cycled and mine again', async () => {
   const t = await startTestMiner(
     'bitaxe-ultra',

@@ -9,6 +9,7 @@ import { activeJobToWork } from '../../../../src/sv2/client/channel.js';
 import type { Sv2MiningClient } from '../../../../src/sv2/client/mining-client.js';
 import { ManualClock } from '../../../../src/sv2/clock.js';
 import type { LocalPool } from '../../../../src/sv2/pool/local-pool.js';
+import { eventually } from '../../../support/miner.js';
 import { findNonce, nextEvent, startTestPool, testClient } from '../../../support/sv2-net.js';
 
 let pool: LocalPool;
@@ -416,6 +417,47 @@ test('a pool that goes silent is detected: stalled, then disconnected with that 
     assert.equal(d.willReconnect, false);
   } finally {
     await quiet.close();
+  }
+});
+
+test('a pool that keeps sending work but stops answering shares: stalled (unanswered-shares) after 20 shares and the timeout', async () => {
+  const broken = await startTestPool({ sharesPerMinute: 60 }, 13);
+  try {
+    const clock = new ManualClock(Date.now());
+    const client = testClient(broken, {
+      clock,
+      stallTimeoutMs: 0,
+      shareTimeoutMs: 30_000,
+      unansweredSharesTimeoutMs: 300_000,
+      checkIntervalMs: 20,
+    });
+    const prev = nextEvent(client, 'prevHash');
+    const { channelId } = await client.connect();
+    const job = (await prev).job!;
+    const answered = nextEvent(client, 'shareResult');
+    client.submitShare({ channelId, jobId: job.jobId, nonce: 1, ntime: job.minNtime, version: job.version });
+    assert.equal((await answered).kind, 'rejected', 'the pool answers at first');
+    broken.setAnswerShares(false);
+    const stalls: string[] = [];
+    client.on('stalled', (e) => stalls.push(`${e.reason}:${e.unansweredShares}`));
+    for (let i = 0; i < 19; i++) {
+      client.submitShare({ channelId, jobId: job.jobId, nonce: 2 + i, ntime: job.minNtime, version: job.version });
+    }
+    await eventually(() => broken.stats().shares.rejected === 20, 5000, 'the pool judged them all');
+    clock.advance(301_000);
+    broken.newJobs();
+    await nextEvent(client, 'job');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(stalls, [], '19 unanswered shares are not enough, and work still comes');
+    const gone = nextEvent(client, 'disconnected');
+    client.submitShare({ channelId, jobId: job.jobId, nonce: 99, ntime: job.minNtime, version: job.version });
+    clock.advance(1);
+    const d = await gone;
+    assert.equal(d.code, 'stalled');
+    assert.match(d.reason, /answered none of the last 20 shares, though it still sends work/);
+    assert.deepEqual(stalls, ['unanswered-shares:20']);
+  } finally {
+    await broken.close();
   }
 });
 
