@@ -6,9 +6,11 @@
  * A pool may batch its acknowledgements (SRI: one SubmitShares.Success every `share_batch_size` shares, 10 in its
  * example), so a few unanswered shares mean nothing. The watch trips only when both hold: at least
  * max(MIN_UNANSWERED_SHARES, 2 × the largest batch this pool has acknowledged) shares were submitted since the
- * pool last answered any share, and the oldest of them went out at least `timeoutMs` ago.
+ * pool last answered any share, and the oldest of them went out at least `timeoutMs` ago. Until the pool has
+ * acknowledged a batch its size is unknown, so UNANSWERED_BEFORE_FIRST_BATCH shares are needed instead.
  */
 export const MIN_UNANSWERED_SHARES = 20;
+export const UNANSWERED_BEFORE_FIRST_BATCH = 100;
 
 export class ShareAnswerWatch {
   private unanswered = 0;
@@ -35,7 +37,8 @@ export class ShareAnswerWatch {
   /** Shares outstanding when the watch trips, or 0 while the pool is still within its rights. */
   check(nowMs: number): number {
     if (this.timeoutMs <= 0) return 0;
-    const needed = Math.max(MIN_UNANSWERED_SHARES, 2 * this.largestBatch);
+    const needed =
+      this.largestBatch === 0 ? UNANSWERED_BEFORE_FIRST_BATCH : Math.max(MIN_UNANSWERED_SHARES, 2 * this.largestBatch);
     if (this.unanswered < needed || nowMs - this.oldestUnansweredAtMs < this.timeoutMs) return 0;
     return this.unanswered;
   }

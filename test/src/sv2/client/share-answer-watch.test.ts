@@ -4,12 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MIN_UNANSWERED_SHARES, ShareAnswerWatch } from '../../../../src/sv2/client/share-answer-watch.js';
+import {
+  MIN_UNANSWERED_SHARES,
+  ShareAnswerWatch,
+  UNANSWERED_BEFORE_FIRST_BATCH,
+} from '../../../../src/sv2/client/share-answer-watch.js';
 
 const MIN = 60_000;
 
-test(`trips only with ${MIN_UNANSWERED_SHARES} unanswered shares and the oldest ${MIN / 1000} s old`, () => {
+test(`after a batch of 1: trips only with ${MIN_UNANSWERED_SHARES} unanswered shares and the oldest ${MIN / 1000} s old`, () => {
   const w = new ShareAnswerWatch(MIN);
+  w.answered(1);
   for (let i = 0; i < MIN_UNANSWERED_SHARES - 1; i++) w.submitted(i * 100);
   assert.equal(w.check(10 * MIN), 0, 'too few shares, however long');
   w.submitted(5_000);
@@ -30,8 +35,18 @@ test('any answer starts it over; a pool that batches 15 may leave 29 unanswered,
   assert.equal(w.check(3 * MIN), 0, 'a SubmitShares.Error is an answer too');
 });
 
+test(`before any batch was acknowledged (its size unknown) it takes ${UNANSWERED_BEFORE_FIRST_BATCH} shares`, () => {
+  const w = new ShareAnswerWatch(MIN);
+  w.answered(0);
+  for (let i = 0; i < UNANSWERED_BEFORE_FIRST_BATCH - 1; i++) w.submitted(0);
+  assert.equal(w.check(10 * MIN), 0, 'an Error says nothing about the batch size');
+  w.submitted(0);
+  assert.equal(w.check(10 * MIN), UNANSWERED_BEFORE_FIRST_BATCH);
+});
+
 test('a new connection starts with nothing outstanding; timeout 0 never trips', () => {
   const w = new ShareAnswerWatch(MIN);
+  w.answered(1);
   for (let i = 0; i < 50; i++) w.submitted(0);
   w.reset();
   assert.equal(w.check(5 * MIN), 0);
