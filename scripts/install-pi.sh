@@ -310,7 +310,7 @@ Type=simple
 User=$SERVICE_USER
 Group=$SERVICE_USER
 SupplementaryGroups=dialout i2c gpio
-ExecStart=$NODE_BIN $PREFIX/dist/firmware/cli.js mine --config $CONFIG
+ExecStart=$NODE_BIN $PREFIX/dist/firmware/cli.js mine --config $CONFIG --state /var/lib/hashaxe/state.json
 Restart=on-failure
 RestartSec=5
 # SIGTERM powers the chips down gracefully (frequency down, reset held, core off) before exiting.

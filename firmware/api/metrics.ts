@@ -107,6 +107,9 @@ function render(
     Object.entries(m.rejectReasons).map(([reason, n]) => [{ reason }, n]),
   );
   e.family('hashaxe_best_difficulty', 'gauge', 'Best share difficulty since start.', [[{}, m.bestDifficulty]]);
+  e.family('hashaxe_best_difficulty_all_time', 'gauge', 'Best share difficulty ever (kept with --state).', [
+    [{}, Math.max(m.bestDifficultyAllTime ?? 0, m.bestDifficulty)],
+  ]);
   e.family(
     'hashaxe_chip_nonces_total',
     'counter',

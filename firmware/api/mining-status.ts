@@ -12,6 +12,8 @@ export interface MiningStatus {
   rejectReasons: Record<string, number>;
   /** Best share difficulty since the daemon started. */
   bestDifficulty: number;
+  /** Best share difficulty ever, kept across restarts (`--state`); absent = same as `bestDifficulty`. */
+  bestDifficultyAllTime?: number;
   /** Current pool (channel) difficulty, when known. */
   poolDifficulty?: number;
   uptimeSeconds: number;

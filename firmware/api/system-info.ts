@@ -148,7 +148,7 @@ function miningFields(
     sharesAccepted: m.sharesAccepted,
     sharesRejected: m.sharesRejected,
     sharesRejectedReasons: reasons,
-    bestDiff: m.bestDifficulty,
+    bestDiff: Math.max(m.bestDifficultyAllTime ?? 0, m.bestDifficulty),
     bestSessionDiff: m.bestDifficulty,
     poolDifficulty: m.poolDifficulty ?? 0,
     uptimeSeconds: m.uptimeSeconds,

@@ -22,7 +22,7 @@ const usage = `Usage: hashaxe mine [--board NAME|FILE] [--port PATH|tcp://HOST:P
                     [--pool sv2+tcp://HOST:PORT[/AUTHORITY_KEY]|local] [--authority KEY] [--user NAME]
                     [--config FILE] [--duration SECONDS] [--json]
                     [--peripherals auto|hardware|emulated|none] [--difficulty-scale S] [--hashrate H/s]
-                    [--frequency MHz] [--voltage mV] [--api-port PORT | --no-api]
+                    [--frequency MHz] [--voltage mV] [--api-port PORT | --no-api] [--state FILE]
 
 Runs the miner: powers the board, brings up its ASIC chain, takes work from a Stratum V2 pool over Noise,
 checks every nonce the chips return with SHA-256d and submits the shares. With no options it runs the
@@ -45,6 +45,7 @@ A config file (--config) holds the same and more (several pools for failover, se
   --hashrate H/s          what emulated chips really hash (default 1M; an external emulator prints it)
   --frequency MHz, --voltage mV   start settings, within the board's limits
   --api-port PORT         HTTP API port on 127.0.0.1 (default 4028; 0 picks one); --no-api: none
+  --state FILE            keep the all-time best difficulty here across restarts (the API's bestDiff)
   --duration SECONDS      stop after this long (graceful shutdown) and print a summary
   --json                  no live status; with --duration one JSON summary line at the end
 Stops gracefully on SIGINT/SIGTERM: work stopped, channel closed, chips powered down and held in reset.`;
@@ -63,6 +64,7 @@ interface MineFlags {
   voltage?: string;
   'api-port'?: string;
   'no-api'?: boolean;
+  state?: string;
   duration?: string;
   json?: boolean;
 }
@@ -128,6 +130,10 @@ export function resolveMinerConfig(flags: MineFlags): MinerConfig {
   if (flags.voltage !== undefined) config.settings.voltageMv = parseIntInRange('--voltage', flags.voltage, 1, 20000);
   if (flags['no-api']) config.api.enabled = false;
   if (flags['api-port'] !== undefined) config.api.port = parseIntInRange('--api-port', flags['api-port'], 0, 65535);
+  if (flags.state !== undefined) {
+    if (flags.state === '' || flags.state.includes('\0')) throw new UsageError('--state must be a file path');
+    config.stateFile = flags.state;
+  }
   return config;
 }
 
@@ -183,6 +189,7 @@ export const mine: Command = {
         voltage: { type: 'string' },
         'api-port': { type: 'string' },
         'no-api': { type: 'boolean' },
+        state: { type: 'string' },
         duration: { type: 'string' },
         json: { type: 'boolean' },
       },

@@ -66,6 +66,8 @@ export interface MinerConfig {
   localPool: { sharesPerMinute: number; blockIntervalSec: number; jobIntervalSec: number };
   /** How often a status line is printed when stdout is not a terminal (s). */
   statusIntervalSec: number;
+  /** Where the all-time best difficulty is kept across restarts; null = nowhere (session figures only). */
+  stateFile: string | null;
 }
 
 /** The embedded default: an emulated Bitaxe Ultra mining on a local pool. */
@@ -80,6 +82,7 @@ export const DEFAULT_MINER_CONFIG: MinerConfig = {
   difficultyScale: 1,
   localPool: { sharesPerMinute: 120, blockIntervalSec: 60, jobIntervalSec: 20 },
   statusIntervalSec: 10,
+  stateFile: null,
 };
 
 const SV2_URL = /^sv2\+tcp:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}(\/[1-9A-HJ-NP-Za-km-z]+)?\/?$/;
@@ -133,6 +136,7 @@ export function validateMinerConfig(json: unknown, source: string): MinerConfig 
     'difficultyScale',
     'localPool',
     'statusIntervalSec',
+    'stateFile',
   ];
   const root = r.object(json, '', [], keys);
   const d = DEFAULT_MINER_CONFIG;
@@ -197,6 +201,10 @@ export function validateMinerConfig(json: unknown, source: string): MinerConfig 
   }
   if ('statusIntervalSec' in root) {
     config.statusIntervalSec = r.number(root, 'statusIntervalSec', '', { min: 1, max: 3600 });
+  }
+  if ('stateFile' in root) {
+    config.stateFile =
+      root.stateFile === null ? null : r.string(root, 'stateFile', '', /^[^\0]{1,4096}$/, 'a file path');
   }
   return config;
 }

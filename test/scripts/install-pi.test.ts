@@ -89,7 +89,7 @@ test('--dry-run prints the user, groups, udev rule, UART/I2C steps and the syste
   assert.match(out, /^ {4}\| SupplementaryGroups=dialout i2c gpio$/m);
   assert.match(
     out,
-    /^ {4}\| ExecStart=\S*node \/opt\/hashaxe\/dist\/firmware\/cli\.js mine --config \/etc\/hashaxe\/hashaxe\.json$/m,
+    /^ {4}\| ExecStart=\S*node \/opt\/hashaxe\/dist\/firmware\/cli\.js mine --config \/etc\/hashaxe\/hashaxe\.json --state \/var\/lib\/hashaxe\/state\.json$/m,
   );
   assert.match(out, /^ {4}\| Restart=on-failure$/m);
   // The config it writes is one the daemon accepts: this board, on the board file's UART.
@@ -127,7 +127,7 @@ test('--dry-run for a PiAxe adds the PWM overlay; an existing config is kept; op
   assert.match(r.stdout, /^would run: usermod -a -G dialout,i2c,gpio miner$/m);
   assert.match(
     r.stdout,
-    /^ {4}\| ExecStart=\S*node \/srv\/hx\/dist\/firmware\/cli\.js mine --config \/etc\/hashaxe\/hashaxe\.json$/m,
+    /^ {4}\| ExecStart=\S*node \/srv\/hx\/dist\/firmware\/cli\.js mine --config \/etc\/hashaxe\/hashaxe\.json --state \/var\/lib\/hashaxe\/state\.json$/m,
   );
   assert.doesNotMatch(r.stdout, /^would run: systemctl enable/m);
   assert.match(r.stdout, /installed but not enabled/);

@@ -79,6 +79,20 @@ test('hash rates below 1 GH/s keep their significant digits (an emulated chain m
   assert.equal(i.hashRate_1h, 0);
 });
 
+test("bestDiff is the all-time best (kept with --state), bestSessionDiff this run's; without a state file they agree", () => {
+  const kept = buildSystemInfo(
+    hex,
+    telemetry(),
+    mining({ bestDifficulty: 5000, bestDifficultyAllTime: 9_000_000 }),
+    id,
+  );
+  assert.deepEqual([kept.bestDiff, kept.bestSessionDiff], [9_000_000, 5000]);
+  const beaten = buildSystemInfo(hex, telemetry(), mining({ bestDifficulty: 5000, bestDifficultyAllTime: 10 }), id);
+  assert.deepEqual([beaten.bestDiff, beaten.bestSessionDiff], [5000, 5000], 'never below the session');
+  const none = buildSystemInfo(hex, telemetry(), mining({ bestDifficulty: 5000 }), id);
+  assert.deepEqual([none.bestDiff, none.bestSessionDiff], [5000, 5000]);
+});
+
 test('AxeOS units: power W, input voltage mV, current mA, temperatures °C, core voltage mV, MHz, %, GH/s', () => {
   const i = buildSystemInfo(hex, telemetry(), mining(), id);
   // ESP-Miner main/http_server/system_api_json.c + main/power/power.c: the same names, the same units.

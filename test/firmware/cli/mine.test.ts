@@ -126,6 +126,7 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
       [['--frequency', '9000'], /--frequency must be between 1 and 2000/],
       [['--duration', '0'], /--duration must be between 1/],
       [['--hashrate', 'fast'], /--hashrate must be between 1k and 1G/],
+      [['--state', ''], /--state must be a file path/],
       [['--peripherals', 'hardware'], /needs a real --port/],
       [['--config', join(dir, 'missing.json')], /missing\.json: cannot be read \(ENOENT\)/],
       [['--config', badField], /pools\[0\]\.url must be sv2\+tcp:\/\/HOST:PORT/],

@@ -34,9 +34,11 @@ test('every field is read, pools keep their failover order', () => {
       difficultyScale: 0.5,
       localPool: { sharesPerMinute: 30, blockIntervalSec: 10, jobIntervalSec: 5 },
       statusIntervalSec: 30,
+      stateFile: '/var/lib/hashaxe/state.json',
     },
     'hashaxe.json',
   );
+  assert.equal(c.stateFile, '/var/lib/hashaxe/state.json');
   assert.deepEqual(c.port, { kind: 'serial', path: '/dev/ttyAMA0' });
   assert.deepEqual(
     c.pools.map((p) => [p.url.slice(0, 30), p.user, p.authorityKey]),
@@ -62,6 +64,9 @@ test('errors name the file, the field and what is allowed', () => {
     [{ api: { port: 70000 } }, /api\.port must be ≤ 65535, got 70000/],
     [{ emulator: { difficultyScale: 2 } }, /emulator\.difficultyScale must be in \(0, 1\]/],
     [{ localPool: { sharesPerMinute: 0 } }, /localPool\.sharesPerMinute must be ≥ 0\.1, got 0/],
+    [{ stateFile: '' }, /stateFile must be a non-empty string, got ""/],
+    [{ stateFile: 42 }, /stateFile must be a non-empty string, got 42/],
+    [{ stateFile: 'a\0b' }, /stateFile must be a file path/],
   ];
   for (const [json, reason] of cases) {
     assert.throws(
