@@ -110,6 +110,7 @@ export class Miner {
   private savedBest = 0;
   private stateTimer: NodeJS.Timeout | null = null;
   private stateWarning: string | null = null;
+  private stateSave: Promise<void> = Promise.resolve();
   private recovering = false;
   private watchdogGaveUp = false;
   private chainRestarts = 0;
@@ -591,8 +592,14 @@ export class Miner {
     return this.stopping;
   }
 
-  /** Writes the all-time best difficulty when this session beat it; a failure is one warning per reason. */
-  private async saveLifetimeState(): Promise<void> {
+  /** Writes the all-time best difficulty when this session beat it, one write at a time (timer and stop). */
+  private saveLifetimeState(): Promise<void> {
+    this.stateSave = this.stateSave.then(() => this.writeLifetimeStateIfBetter());
+    return this.stateSave;
+  }
+
+  /** A failure is one warning per reason; mining goes on. */
+  private async writeLifetimeStateIfBetter(): Promise<void> {
     const path = this.options.config.stateFile;
     if (path === null) return;
     const best = Math.max(this.lifetimeBest, this.engineRef?.stats.snapshot().bestDifficulty ?? 0);
