@@ -1,23 +1,18 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { EMC2101_REG } from '../../../drivers/i2c/emc2101.js';
 import { type BoardDaemon, startBoardDaemon } from '../../support/board-daemon.js';
 import { isOneLineReason, runCliCaptured, spawnCli } from '../../support/cli.js';
+import { NOBODY_HOST, refusedPort } from '../../support/net.js';
 
 let d: BoardDaemon;
 const TOKEN = '0123456789abcdef0123456789abcdef';
 let guarded: BoardDaemon;
-// Nothing listens here (a port just released): a command that reached it would fail with exit 1, so exit 2
-// proves a local check.
+// Nothing listens here: a command that reached it would fail with exit 1, so exit 2 proves a local check.
 let NOBODY = '';
 
 before(async () => {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((r) => probe.close(r));
-  NOBODY = `http://127.0.0.1:${port}`;
+  NOBODY = `http://${NOBODY_HOST}:${await refusedPort()}`;
   d = await startBoardDaemon('bitaxe-ultra');
   guarded = await startBoardDaemon('bitaxe-gamma', { token: TOKEN });
 });

@@ -9,13 +9,17 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { LocalPool } from '../../../src/sv2/pool/local-pool.js';
 import { eventually, startTestMiner, type TestMiner } from '../../support/miner.js';
+import { NOBODY_HOST } from '../../support/net.js';
 
 /** A fixed authority secret, so a primary restarted on the same port has the same authority key. */
 const PRIMARY_AUTHORITY = new Uint8Array(32).fill(7);
 
-/** A primary that is down: the URL (with a valid authority key) of a pool that stopped listening. */
+/**
+ * A primary that is down: the URL (with a valid authority key) of a pool that stopped listening, on an address
+ * no other pool uses, so no pool started meanwhile (here or in a test running beside this one) can take its port.
+ */
 async function downPrimary(): Promise<{ url: string; port: number }> {
-  const pool = await LocalPool.start({ port: 0, authoritySecretKey: PRIMARY_AUTHORITY });
+  const pool = await LocalPool.start({ host: NOBODY_HOST, port: 0, authoritySecretKey: PRIMARY_AUTHORITY });
   const found = { url: pool.url, port: pool.port };
   await pool.close();
   return found;
@@ -89,7 +93,12 @@ test('the primary comes back: the next probe opens a channel there and the daemo
   try {
     await minesOn(t, backup);
     await eventually(() => probeFailures(t.logs).length >= 1, 10_000, 'a failed probe of the primary');
-    primary = await LocalPool.start({ port: down.port, authoritySecretKey: PRIMARY_AUTHORITY, sharesPerMinute: 600 });
+    primary = await LocalPool.start({
+      host: NOBODY_HOST,
+      port: down.port,
+      authoritySecretKey: PRIMARY_AUTHORITY,
+      sharesPerMinute: 600,
+    });
     assert.equal(primary.url, down.url);
     const p = primary;
     await eventually(() => p.stats().shares.accepted >= 3, 15_000, 'shares on the recovered primary');
