@@ -1,9 +1,10 @@
 import { EmulatedBoard } from '../../drivers/emulator/thermal-board.js';
 import type { MiningStatus, MiningStatusProvider } from '../../firmware/api/mining-status.js';
 import { ApiServer, type ApiServerOptions } from '../../firmware/api/server.js';
-import { BoardControl, type BoardLog } from '../../firmware/board/board-control.js';
+import { BoardControl } from '../../firmware/board/board-control.js';
 import { createBoardPeripherals } from '../../firmware/board/peripherals.js';
 import { loadBoard } from '../../src/config/board-loader.js';
+import { collectingLog } from './miner.js';
 
 /**
  * Board-control room: what the daemon will compose, in-process and in real time: an emulated board with
@@ -41,12 +42,7 @@ export async function startBoardDaemon(
 ): Promise<BoardDaemon> {
   const def = loadBoard(boardName);
   const board = new EmulatedBoard(def, { seed: 21 });
-  const logs: string[] = [];
-  const log: BoardLog = {
-    info: (m) => logs.push(m),
-    warn: (m) => logs.push(`warning: ${m}`),
-    error: (m) => logs.push(`error: ${m}`),
-  };
+  const { log, logs } = collectingLog();
   const control = new BoardControl({
     board: def,
     peripherals: createBoardPeripherals(def, board.bus, { pwmRoot: board.pwmRoot ?? undefined }),

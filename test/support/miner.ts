@@ -13,6 +13,19 @@ export interface TestMiner {
   stop(): Promise<void>;
 }
 
+/** A daemon log that keeps its lines ("warning: …", "error: …") for a test to read. */
+export function collectingLog(): { log: BoardLog; logs: string[] } {
+  const logs: string[] = [];
+  return {
+    logs,
+    log: {
+      info: (m) => logs.push(m),
+      warn: (m) => logs.push(`warning: ${m}`),
+      error: (m) => logs.push(`error: ${m}`),
+    },
+  };
+}
+
 export type ConfigChanges = Partial<Omit<MinerConfig, 'localPool' | 'emulator' | 'api'>> & {
   localPool?: Partial<MinerConfig['localPool']>;
   emulator?: Partial<MinerConfig['emulator']>;
@@ -33,12 +46,7 @@ export async function startTestMiner(
     emulator: { ...base.emulator, ...changes.emulator },
     api: { ...base.api, enabled: false, port: 0, ...changes.api },
   };
-  const logs: string[] = [];
-  const log: BoardLog = {
-    info: (m) => logs.push(m),
-    warn: (m) => logs.push(`warning: ${m}`),
-    error: (m) => logs.push(`error: ${m}`),
-  };
+  const { log, logs } = collectingLog();
   const miner = await Miner.start({
     config,
     board: loadBoard(boardName),

@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EmulatedChain } from '../../../drivers/emulator/bm13xx-emulator.js';
 import { serveOnTcp } from '../../../drivers/emulator/chain-endpoint.js';
-import type { BoardLog } from '../../../firmware/board/board-control.js';
 import { Miner } from '../../../firmware/daemon/miner.js';
 import { loadBoard } from '../../../src/config/board-loader.js';
 import { DEFAULT_MINER_CONFIG, type MinerConfig } from '../../../src/config/miner-config.js';
 import { isOneLineReason, runCliCaptured } from '../../support/cli.js';
-import { eventually } from '../../support/miner.js';
+import { collectingLog, eventually } from '../../support/miner.js';
 import { parsePrometheusText } from '../../support/prometheus.js';
 
 /** Parsed JSON as JSON.parse types it: the test checks fields one by one. */
@@ -40,12 +39,7 @@ test('--peripherals none over an emulated chain on TCP: the API serves mining fi
     localPool: { ...base.localPool, sharesPerMinute: 600 },
     api: { ...base.api, enabled: true, port: 0 },
   };
-  const logs: string[] = [];
-  const log: BoardLog = {
-    info: (m) => logs.push(m),
-    warn: (m) => logs.push(`warning: ${m}`),
-    error: (m) => logs.push(`error: ${m}`),
-  };
+  const { log, logs } = collectingLog();
   let miner: Miner | null = null;
   try {
     miner = await Miner.start({

@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EmulatedChain } from '../../../drivers/emulator/bm13xx-emulator.js';
 import { serveOnTcp } from '../../../drivers/emulator/chain-endpoint.js';
-import type { BoardLog } from '../../../firmware/board/board-control.js';
 import { Miner } from '../../../firmware/daemon/miner.js';
 import { loadBoard } from '../../../src/config/board-loader.js';
 import { DEFAULT_MINER_CONFIG, type MinerConfig } from '../../../src/config/miner-config.js';
-import { eventually } from '../../support/miner.js';
+import { collectingLog, eventually } from '../../support/miner.js';
 
 test('chips at ticket × 2^-21 behind --port tcp://… with no --difficulty-scale: hardware errors, and a hint naming 2^-21', async () => {
   const emulated = new EmulatedChain({ model: 'bm1366', chips: 1, hashrateHs: 1_000_000, difficultyScale: 2 ** -21 });
@@ -24,12 +23,7 @@ test('chips at ticket × 2^-21 behind --port tcp://… with no --difficulty-scal
     localPool: { ...base.localPool, sharesPerMinute: 600 },
     api: { ...base.api, enabled: false, port: 0 },
   };
-  const logs: string[] = [];
-  const log: BoardLog = {
-    info: (m) => logs.push(m),
-    warn: (m) => logs.push(`warning: ${m}`),
-    error: (m) => logs.push(`error: ${m}`),
-  };
+  const { log, logs } = collectingLog();
   let miner: Miner | null = null;
   try {
     miner = await Miner.start({ config, board: loadBoard('bitaxe-ultra'), peripherals: 'none', version: '0', log });
