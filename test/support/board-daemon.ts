@@ -4,7 +4,7 @@ import { ApiServer, type ApiServerOptions } from '../../firmware/api/server.js';
 import { BoardControl } from '../../firmware/board/board-control.js';
 import { createBoardPeripherals } from '../../firmware/board/peripherals.js';
 import { loadBoard } from '../../src/config/board-loader.js';
-import { collectingLog } from './miner.js';
+import { collectingLog } from './log.js';
 
 /**
  * Board-control room: what the daemon will compose, in-process and in real time: an emulated board with

@@ -1,7 +1,7 @@
-import type { BoardLog } from '../../firmware/board/board-control.js';
 import { Miner, type MinerOptions } from '../../firmware/daemon/miner.js';
 import { loadBoard } from '../../src/config/board-loader.js';
 import { DEFAULT_MINER_CONFIG, type MinerConfig } from '../../src/config/miner-config.js';
+import { collectingLog } from './log.js';
 
 /**
  * The whole daemon in-process on the embedded default (emulated chain on a real pty, emulated board, local
@@ -11,19 +11,6 @@ export interface TestMiner {
   miner: Miner;
   logs: string[];
   stop(): Promise<void>;
-}
-
-/** A daemon log that keeps its lines ("warning: …", "error: …") for a test to read. */
-export function collectingLog(): { log: BoardLog; logs: string[] } {
-  const logs: string[] = [];
-  return {
-    logs,
-    log: {
-      info: (m) => logs.push(m),
-      warn: (m) => logs.push(`warning: ${m}`),
-      error: (m) => logs.push(`error: ${m}`),
-    },
-  };
 }
 
 export type ConfigChanges = Partial<Omit<MinerConfig, 'localPool' | 'emulator' | 'api'>> & {

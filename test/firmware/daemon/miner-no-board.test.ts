@@ -11,7 +11,8 @@ import { Miner } from '../../../firmware/daemon/miner.js';
 import { loadBoard } from '../../../src/config/board-loader.js';
 import { DEFAULT_MINER_CONFIG, type MinerConfig } from '../../../src/config/miner-config.js';
 import { isOneLineReason, runCliCaptured } from '../../support/cli.js';
-import { collectingLog, eventually } from '../../support/miner.js';
+import { collectingLog } from '../../support/log.js';
+import { eventually } from '../../support/miner.js';
 import { parsePrometheusText } from '../../support/prometheus.js';
 
 /** Parsed JSON as JSON.parse types it: the test checks fields one by one. */

@@ -9,7 +9,8 @@ import { serveOnTcp } from '../../../drivers/emulator/chain-endpoint.js';
 import { Miner } from '../../../firmware/daemon/miner.js';
 import { loadBoard } from '../../../src/config/board-loader.js';
 import { DEFAULT_MINER_CONFIG, type MinerConfig } from '../../../src/config/miner-config.js';
-import { collectingLog, eventually } from '../../support/miner.js';
+import { collectingLog } from '../../support/log.js';
+import { eventually } from '../../support/miner.js';
 
 test('chips at ticket × 2^-21 behind --port tcp://… with no --difficulty-scale: hardware errors, and a hint naming 2^-21', async () => {
   const emulated = new EmulatedChain({ model: 'bm1366', chips: 1, hashrateHs: 1_000_000, difficultyScale: 2 ** -21 });
