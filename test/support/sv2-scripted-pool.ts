@@ -5,6 +5,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Sv2Frame } from '../../src/sv2/codec/frame.js';
 import type { MessageDef } from '../../src/sv2/codec/message.js';
+import { SetupConnectionSuccess } from '../../src/sv2/messages/common.js';
+import { OpenStandardMiningChannelSuccess } from '../../src/sv2/messages/mining.js';
 import { encodeAuthorityKey } from '../../src/sv2/noise/authority-key.js';
 import { signCertificate } from '../../src/sv2/noise/certificate.js';
 import { createNoiseKeypair } from '../../src/sv2/noise/keys.js';
@@ -66,6 +68,23 @@ export class ScriptedPool {
 
   send<V>(def: MessageDef<V>, value: V): void {
     this.connection!.send(def, value);
+  }
+
+  /**
+   * Answers a client's SetupConnection and its first OpenStandardMiningChannel (request id 1) with success:
+   * channel `channelId`, the easiest target, an extranonce prefix of `prefixBytes` zero bytes.
+   */
+  async acceptChannel(channelId: number, prefixBytes: number): Promise<void> {
+    await this.frames(1);
+    this.send(SetupConnectionSuccess, { usedVersion: 2, flags: 0 });
+    await this.frames(2);
+    this.send(OpenStandardMiningChannelSuccess, {
+      requestId: 1,
+      channelId,
+      target: new Uint8Array(32).fill(0xff),
+      extranoncePrefix: new Uint8Array(prefixBytes),
+      groupChannelId: 0,
+    });
   }
 
   async close(): Promise<void> {

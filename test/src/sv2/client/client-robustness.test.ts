@@ -8,13 +8,7 @@ import { createServer, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Sv2ClientError } from '../../../../src/sv2/client/mining-client.js';
 import { ManualClock } from '../../../../src/sv2/clock.js';
-import { SetupConnectionSuccess } from '../../../../src/sv2/messages/common.js';
-import {
-  NewMiningJob,
-  OpenStandardMiningChannelSuccess,
-  SetNewPrevHash,
-  SetTarget,
-} from '../../../../src/sv2/messages/mining.js';
+import { NewMiningJob, SetNewPrevHash, SetTarget } from '../../../../src/sv2/messages/mining.js';
 import { encodeAuthorityKey } from '../../../../src/sv2/noise/authority-key.js';
 import { CertificateError, NoiseError } from '../../../../src/sv2/noise/errors.js';
 import { createNoiseKeypair } from '../../../../src/sv2/noise/keys.js';
@@ -165,16 +159,7 @@ test('a pool naming a job we never saw, an early active job and a SetTarget for 
     const warnings: string[] = [];
     client.on('warning', (w) => warnings.push(w.message));
     const connecting = client.connect();
-    await fake.frames(1);
-    fake.send(SetupConnectionSuccess, { usedVersion: 2, flags: 0 });
-    await fake.frames(2);
-    fake.send(OpenStandardMiningChannelSuccess, {
-      requestId: 1,
-      channelId: 7,
-      target: new Uint8Array(32).fill(0xff),
-      extranoncePrefix: new Uint8Array(4),
-      groupChannelId: 0,
-    });
+    await fake.acceptChannel(7, 4);
     await connecting;
     const root = new Uint8Array(32).fill(1);
     // Active job with no prev hash yet: ignored with a warning.
@@ -215,16 +200,7 @@ test('a malformed message from the pool closes the connection with protocol-erro
   try {
     const client = testClient(pool, { url: fake.url });
     const connecting = client.connect();
-    await fake.frames(1);
-    fake.send(SetupConnectionSuccess, { usedVersion: 2, flags: 0 });
-    await fake.frames(2);
-    fake.send(OpenStandardMiningChannelSuccess, {
-      requestId: 1,
-      channelId: 1,
-      target: new Uint8Array(32).fill(0xff),
-      extranoncePrefix: new Uint8Array(0),
-      groupChannelId: 0,
-    });
+    await fake.acceptChannel(1, 0);
     await connecting;
     const gone = nextEvent(client, 'disconnected');
     // A NewMiningJob whose OPTION tag is 7.
