@@ -66,6 +66,24 @@ async function latency(path: string, n = 300): Promise<Record<string, number>> {
   return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
 }
 
+/** Request latency of one API path against a live server on the Ultra rig (started per case, then closed). */
+function apiLatencyCase(name: string, path: string, baseline?: string): BenchCase {
+  return {
+    name,
+    unit: 'ms',
+    ...(baseline !== undefined ? { baseline } : {}),
+    setup: async () => {
+      ultra ??= await rig('bitaxe-ultra');
+      api = await ApiServer.start({ board: ultra.control, port: 0, log: quiet });
+    },
+    teardown: async () => {
+      await api?.close();
+      api = null;
+    },
+    measure: () => latency(path),
+  };
+}
+
 export const benches: BenchCase[] = [
   {
     name: 'board.tick.ultra',
@@ -116,31 +134,6 @@ export const benches: BenchCase[] = [
       return ((performance.now() - t0) * 1000) / 1000;
     },
   },
-  {
-    name: 'board.api.health',
-    unit: 'ms',
-    setup: async () => {
-      ultra ??= await rig('bitaxe-ultra');
-      api = await ApiServer.start({ board: ultra.control, port: 0, log: quiet });
-    },
-    teardown: async () => {
-      await api?.close();
-      api = null;
-    },
-    measure: () => latency('/health'),
-  },
-  {
-    name: 'board.api.info',
-    unit: 'ms',
-    baseline: 'board.api.health',
-    setup: async () => {
-      ultra ??= await rig('bitaxe-ultra');
-      api = await ApiServer.start({ board: ultra.control, port: 0, log: quiet });
-    },
-    teardown: async () => {
-      await api?.close();
-      api = null;
-    },
-    measure: () => latency('/api/system/info'),
-  },
+  apiLatencyCase('board.api.health', '/health'),
+  apiLatencyCase('board.api.info', '/api/system/info', 'board.api.health'),
 ];
