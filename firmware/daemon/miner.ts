@@ -393,13 +393,13 @@ export class Miner {
       },
       nominalHashRateHs: () => this.chainHashrateHs(),
       handlers: {
-        channelOpened: (info) => this.engine.setTarget(info.target),
+        sessionOpened: (session) => this.engine.setTarget(session.target),
         newTip: (job) => this.engine.newTip(job),
         activeJob: (job) => this.engine.activeJob(job),
         target: (t) => this.engine.setTarget(t),
         shareResult: (e) => {
           this.engine.onShareResult(e);
-          if (e.kind === 'rejected') this.log.warn(`share rejected: ${e.errorCode}`);
+          if (e.kind === 'rejected') this.log.warn(`share rejected: ${e.reason}`);
         },
         down: () => this.engine.upstreamDown(),
       },

@@ -1,24 +1,27 @@
 /**
- * The daemon's link to its pools: one Stratum V2 connection at a time, over a list of pools in failover order.
+ * The daemon's link to its pools: one upstream connection at a time, over a list of pools in failover order.
+ * Each pool is reached through a `JobSource` for its protocol (see job-sources.ts), so the failover below is the
+ * same whatever the pools speak.
  *
- * A pool that refuses us, drops us, or stays connected but goes silent (no job, prev hash, target or share
- * answer for `stallTimeoutMs`: the client closes it as `stalled`) is left for the next one in the list; a
- * pool the client was asked to move by a Reconnect message is followed by the client itself. After a whole
- * round of failures the pause before the next try doubles, up to a minute. While the daemon mines on a
- * backup, the primary is probed in the background every `failbackMs` (see PrimaryFailback) and the daemon
- * moves back only once a probe opened a channel there, so a recovered primary gets its hash rate back and a
- * primary still down never interrupts the backup.
+ * A pool that refuses us, drops us, or stays connected but goes silent (its source closes itself as stalled) is
+ * left for the next one in the list; a pool that asks us to move (SV2 Reconnect) is followed by its source
+ * itself. After a whole round of failures the pause before the next try doubles, up to a minute. While the
+ * daemon mines on a backup, the primary is probed in the background every `failbackMs` (see PrimaryFailback)
+ * and the daemon moves back only once a probe got work there, so a recovered primary gets its hash rate back
+ * and a primary still down never interrupts the backup.
  */
 
 import type { ShareSubmitter } from '../../src/mining/engine.js';
-import type { ActiveJob, MiningChannelInfo } from '../../src/sv2/client/channel.js';
-import {
-  type DeviceInfo,
-  type MiningClientOptions,
-  type ShareResultEvent,
-  Sv2MiningClient,
-} from '../../src/sv2/client/mining-client.js';
+import type { MinedShare, MiningJob } from '../../src/mining/job.js';
+import type {
+  JobSource,
+  JobSourceSession,
+  JobSourceShareAnswer,
+  UpstreamProtocol,
+} from '../../src/mining/job-source.js';
+import type { DeviceInfo } from '../../src/sv2/client/mining-client.js';
 import { formatDifficulty } from '../../src/util/units.js';
+import { type JobSourceTimings, openJobSource } from './job-sources.js';
 import { PrimaryFailback } from './primary-failback.js';
 
 export interface UpstreamPool {
@@ -29,11 +32,12 @@ export interface UpstreamPool {
 
 /** What the engine side hears from the upstream. */
 export interface UpstreamHandlers {
-  channelOpened(info: MiningChannelInfo): void;
-  newTip(job: ActiveJob | null): void;
-  activeJob(job: ActiveJob): void;
+  /** A pool gives work now (its first target and version rolling rule). */
+  sessionOpened(session: JobSourceSession): void;
+  newTip(job: MiningJob | null): void;
+  activeJob(job: MiningJob): void;
   target(target: bigint): void;
-  shareResult(event: ShareResultEvent): void;
+  shareResult(event: JobSourceShareAnswer): void;
   /** The connection is gone (shares found now cannot be sent); `reason` is for the log. */
   down(reason: string): void;
 }
@@ -46,7 +50,7 @@ export interface UpstreamLog {
 export interface UpstreamOptions {
   pools: readonly UpstreamPool[];
   device: DeviceInfo;
-  /** What the chain hashes now (H/s), for OpenStandardMiningChannel. */
+  /** What the chain hashes now (H/s), for the channel's nominal hash rate. */
   nominalHashRateHs: () => number;
   handlers: UpstreamHandlers;
   log: UpstreamLog;
@@ -57,6 +61,8 @@ export interface UpstreamOptions {
   retryMaxMs?: number;
   /** While on a backup, how often the primary is probed (default 5 min). */
   failbackMs?: number;
+  /** Opens a source for a pool (tests put their own in; default: by the URL's scheme). */
+  openSource?: (pool: UpstreamPool, timings: JobSourceTimings) => JobSource;
 }
 
 export interface UpstreamState {
@@ -64,8 +70,11 @@ export interface UpstreamState {
   /** The pool in use (or being tried), as configured. */
   pool: UpstreamPool;
   poolIndex: number;
-  channelId: number | null;
-  /** DIFF1 / channel target. */
+  /** What the pool in use speaks, once it gave work. */
+  protocol: UpstreamProtocol | null;
+  /** The channel kind or the protocol's equivalent, once it gave work. */
+  channelKind: string | null;
+  /** DIFF1 / share target. */
   difficulty: number | null;
   connectedAtMs: number | null;
   /** Times the daemon moved to another pool. */
@@ -74,8 +83,8 @@ export interface UpstreamState {
 }
 
 export class Upstream implements ShareSubmitter {
-  private client: Sv2MiningClient | null = null;
-  private channelId: number | null = null;
+  private source: JobSource | null = null;
+  private current: JobSourceSession | null = null;
   private difficulty: number | null = null;
   private index = 0;
   private failovers = 0;
@@ -91,10 +100,11 @@ export class Upstream implements ShareSubmitter {
 
   get state(): UpstreamState {
     return {
-      connected: this.client?.connected === true && this.channelId !== null,
+      connected: this.source?.connected === true && this.current !== null,
       pool: this.options.pools[this.index],
       poolIndex: this.index,
-      channelId: this.channelId,
+      protocol: this.current?.protocol ?? null,
+      channelKind: this.current?.channelKind ?? null,
       difficulty: this.difficulty,
       connectedAtMs: this.connectedAtMs,
       failovers: this.failovers,
@@ -114,27 +124,21 @@ export class Upstream implements ShareSubmitter {
     return this.state.connected;
   }
 
-  submitShare(share: { channelId: number; jobId: number; nonce: number; ntime: number; version: number }): number {
-    const client = this.client;
-    if (client === null) throw new Error('not connected to a pool');
-    return client.submitShare(share);
+  submitShare(share: MinedShare): number {
+    const source = this.source;
+    if (source === null) throw new Error('not connected to a pool');
+    return source.submitShare(share);
   }
 
-  /** Tells the pool the hash rate changed (it answers with a new target). */
+  /** Tells the pool the hash rate changed (it may answer with a new target). */
   updateNominalHashRate(hashRateHs: number): void {
-    if (this.client?.connected && this.channelId !== null) {
-      this.client.updateNominalHashRate(this.channelId, hashRateHs);
-    }
+    if (this.source?.connected) this.source.updateNominalHashRate(hashRateHs);
   }
 
-  /** Closes the channel (CloseChannel) and the connection; no reconnect. */
+  /** Closes the channel and the connection; no reconnect. */
   async stop(): Promise<void> {
     this.stopped = true;
-    const client = this.client;
-    if (client !== null) {
-      if (this.channelId !== null && client.connected) client.closeChannel(this.channelId, 'device shutting down');
-      client.close('device shutting down');
-    }
+    this.source?.close('device shutting down');
     this.wake?.();
     await this.loop;
   }
@@ -175,67 +179,62 @@ export class Upstream implements ShareSubmitter {
   /** One connection to one pool, from connect to disconnect. */
   private async session(pool: UpstreamPool): Promise<{ mined: boolean; failback: boolean }> {
     const h = this.options.handlers;
-    let client: Sv2MiningClient;
+    let source: JobSource;
     try {
-      client = new Sv2MiningClient(this.clientOptions(pool));
+      source = this.openSource(pool);
     } catch (err) {
       this.lastError = describe(err);
       this.options.log.warn(`pool ${redact(pool.url)}: ${this.lastError}`);
       return { mined: false, failback: false };
     }
-    this.client = client;
-    let channel: number | null = null;
+    this.source = source;
+    let open = false;
     let mined = false;
     const down = new Promise<string>((resolve) => {
-      client.on('disconnected', (e) => {
-        channel = null;
-        this.channelId = null;
+      source.on('down', (e) => {
+        open = false;
+        this.current = null;
         this.connectedAtMs = null;
         h.down(e.reason);
         if (!e.willReconnect) resolve(`${e.code}: ${e.reason}`);
       });
     });
-    client.on('channelOpened', (info) => {
-      channel = info.channelId;
-      this.channelId = info.channelId;
-      this.difficulty = info.difficulty;
+    source.on('opened', (session) => {
+      open = true;
+      this.current = session;
+      this.difficulty = session.difficulty;
       this.connectedAtMs = Date.now();
-      h.channelOpened(info);
+      h.sessionOpened(session);
     });
-    client.on('prevHash', (e) => {
-      if (e.channelId !== channel) return;
+    source.on('newTip', (job) => {
+      if (!open) return;
       mined = true;
-      h.newTip(e.job);
+      h.newTip(job);
     });
-    client.on('job', (e) => {
-      if (e.channelId === channel && e.active !== null) h.activeJob(e.active);
+    source.on('job', (job) => {
+      if (open) h.activeJob(job);
     });
-    client.on('target', (e) => {
-      if (e.channelId !== channel) return;
+    source.on('target', (e) => {
+      if (!open) return;
       this.difficulty = e.difficulty;
       h.target(e.target);
     });
-    client.on('shareResult', (e) => h.shareResult(e));
-    client.on('stalled', (e) =>
-      this.options.log.warn(
-        e.reason === 'silent'
-          ? `pool ${redact(pool.url)} connected but silent for ${Math.round(e.silentForMs / 1000)} s; failing over`
-          : `pool ${redact(pool.url)} still sends work but answered none of the last ${e.unansweredShares} shares; failing over`,
-      ),
-    );
-    client.on('warning', (e) => this.options.log.warn(`pool: ${e.message}`));
+    source.on('shareAnswer', (e) => h.shareResult(e));
+    source.on('stalled', (e) => this.options.log.warn(`pool ${redact(pool.url)} ${e.message}; failing over`));
+    source.on('warning', (e) => this.options.log.warn(`pool: ${e.message}`));
     try {
-      const info = await client.connect();
+      const session = await source.connect();
       this.lastError = null;
       this.options.log.info(
-        `pool ${redact(pool.url)}: channel ${info.channelId} open as ${pool.user}, difficulty ${formatDifficulty(info.difficulty)}` +
-          `, version rolling ${info.versionRolling.allowed ? `0x${info.versionRolling.mask.toString(16)}` : 'off'}`,
+        `pool ${redact(pool.url)}: ${session.protocol.toUpperCase()} ${session.description} open as ${pool.user}, ` +
+          `difficulty ${formatDifficulty(session.difficulty)}, version rolling ` +
+          `${session.versionRolling.allowed ? `0x${session.versionRolling.mask.toString(16)}` : 'off'}`,
       );
     } catch (err) {
       this.lastError = describe(err);
       this.options.log.warn(`pool ${redact(pool.url)}: ${this.lastError}`);
-      client.close();
-      this.client = null;
+      source.close('connection failed');
+      this.source = null;
       return { mined: false, failback: false };
     }
     let failback = false;
@@ -252,11 +251,10 @@ export class Upstream implements ShareSubmitter {
               `next check in ${formatDuration(intervalMs)}`,
           ),
         recovered: () => {
-          if (this.stopped || !client.connected) return;
+          if (this.stopped || !source.connected) return;
           failback = true;
-          this.options.log.info(`primary pool ${redact(primary.url)} answers again (a probe opened a channel)`);
-          if (channel !== null) client.closeChannel(channel, 'moving back to the primary pool');
-          client.close('failing back to the primary pool');
+          this.options.log.info(`primary pool ${redact(primary.url)} answers again (a probe got work there)`);
+          source.close('moving back to the primary pool');
         },
       });
       watch.start();
@@ -267,40 +265,37 @@ export class Upstream implements ShareSubmitter {
       this.lastError = reason;
       this.options.log.warn(`pool ${redact(pool.url)} disconnected (${reason})`);
     }
-    this.client = null;
+    this.source = null;
     return { mined, failback };
   }
 
-  /** The same client options for a mining session and a failback probe, so a probe proves what a session needs. */
-  private clientOptions(pool: UpstreamPool): MiningClientOptions {
-    return {
-      url: pool.url,
-      ...(pool.authorityKey !== null ? { authorityKey: pool.authorityKey } : {}),
-      userIdentity: pool.user,
-      nominalHashRateHs: this.options.nominalHashRateHs(),
+  /** The same source options for a mining session and a failback probe, so a probe proves what a session needs. */
+  private openSource(pool: UpstreamPool): JobSource {
+    const timings: JobSourceTimings = {
       device: this.options.device,
+      nominalHashRateHs: this.options.nominalHashRateHs(),
       stallTimeoutMs: this.options.stallTimeoutMs ?? 120_000,
       shareTimeoutMs: this.options.shareTimeoutMs ?? 60_000,
       unansweredSharesTimeoutMs: this.options.unansweredSharesTimeoutMs ?? 600_000,
     };
+    return (this.options.openSource ?? openJobSource)(pool, timings);
   }
 
   /**
-   * One full connection attempt to `pool` beside the running session: TCP, Noise with the certificate check,
-   * SetupConnection, OpenStandardMiningChannel. Resolves once the channel opened (then closes it again);
+   * One full connection attempt to `pool` beside the running session (for SV2: TCP, Noise with the certificate
+   * check, SetupConnection, OpenMiningChannel). Resolves once it could hand out work (then closes again);
    * rejects with the reason otherwise. `signal` cancels it at any step.
    */
   private async probe(pool: UpstreamPool, signal: AbortSignal): Promise<void> {
     if (signal.aborted) throw new Error('cancelled');
-    const client = new Sv2MiningClient(this.clientOptions(pool));
-    const cancel = (): void => client.close('failback probe cancelled');
+    const source = this.openSource(pool);
+    const cancel = (): void => source.close('failback probe cancelled');
     signal.addEventListener('abort', cancel, { once: true });
     try {
-      const info = await client.connect();
-      client.closeChannel(info.channelId, 'failback probe done');
+      await source.connect();
     } finally {
       signal.removeEventListener('abort', cancel);
-      client.close('failback probe done');
+      source.close('failback probe done');
     }
   }
 

@@ -34,8 +34,9 @@ import { MiningEngine } from '../../src/mining/engine.js';
 import { HeaderTemplate } from '../../src/mining/header-template.js';
 import { ticketTarget } from '../../src/mining/ticket.js';
 import type { Work } from '../../src/mining/work.js';
-import { type FrameEvent, Sv2MiningClient } from '../../src/sv2/client/mining-client.js';
+import type { FrameEvent, Sv2MiningClient } from '../../src/sv2/client/mining-client.js';
 import { StandardChannelState } from '../../src/sv2/client/standard-channel.js';
+import { Sv2JobSource } from '../../src/sv2/client/sv2-job-source.js';
 import { NewMiningJob, SetNewPrevHash } from '../../src/sv2/messages/mining.js';
 import { type BenchCase, type LatencySamples, quantile } from './harness.js';
 
@@ -163,15 +164,17 @@ async function startRig(blockIntervalSec: number): Promise<Rig> {
   // Every share meets the channel target (hash rate 1 H/s, many shares a minute): the pool accepts them all.
   const pool = await startChildPool(blockIntervalSec);
   const { chain, host, device, lineInAt } = await chainOnMemoryLine();
-  const client = new Sv2MiningClient({
+  // The daemon's path: the SV2 client behind the job-source seam the daemon uses.
+  const source = new Sv2JobSource({
     url: pool.url,
     userIdentity: 'bench',
     nominalHashRateHs: 1,
     device: { vendor: 'hashaxe', hardwareVersion: 'bench', firmware: 'bench' },
   });
+  const client = source.sv2;
   const engine = new MiningEngine({
     chain,
-    submitter: client,
+    submitter: source,
     hashrateHs: 1,
     target: MAX_TARGET,
     // Chip ticket 1 at scale 2^-32: every nonce passes the ticket, so any nonce the bench sends is verified work.
@@ -199,11 +202,11 @@ async function startRig(blockIntervalSec: number): Promise<Rig> {
   engine.on('work', (w) => {
     rig.lastWork = { id: w.chipJobId, work: w.work };
   });
-  client.on('channelOpened', (info) => engine.setTarget(info.target));
-  client.on('prevHash', (e) => engine.newTip(e.job));
-  client.on('job', (e) => e.active && engine.activeJob(e.active));
-  client.on('shareResult', (e) => engine.onShareResult(e));
-  await client.connect();
+  source.on('newTip', (job) => engine.newTip(job));
+  source.on('job', (job) => engine.activeJob(job));
+  source.on('target', (e) => engine.setTarget(e.target));
+  source.on('shareAnswer', (e) => engine.onShareResult(e));
+  engine.setTarget((await source.connect()).target);
   unsubscribe('net.client.socket', onSocket);
   if (socket === null) throw new Error('the client socket was not seen on net.client.socket');
   rig.socket = socket;
@@ -327,12 +330,11 @@ async function nonceRig(): Promise<{
   });
   const prevHash = new Uint8Array(32).fill(3);
   engine.newTip({
-    kind: 'standard',
     channelId: 1,
     jobId: 1,
     version: 0x20000000,
     versionRolling: { allowed: true, mask: 0x1fffe000 },
-    merkleRoot: new Uint8Array(32).fill(5),
+    header: { kind: 'merkle-root', merkleRoot: new Uint8Array(32).fill(5) },
     prevHash,
     nbits: 0x1d00ffff,
     minNtime: 1_700_000_000,

@@ -50,3 +50,21 @@ export function merklePathOfFirst(txids: readonly Uint8Array[]): Uint8Array[] {
   }
   return path;
 }
+
+/**
+ * Merkle root of a block whose coinbase is `prefix ‖ extranonce ‖ suffix` (the non-witness serialization, split
+ * where Stratum puts the extranonce) and whose other transactions hang off `path`. What V1, SV2 extended
+ * channels and solo mining do for every fresh extranonce.
+ */
+export function merkleRootOfCoinbase(
+  prefix: Uint8Array,
+  extranonce: Uint8Array,
+  suffix: Uint8Array,
+  path: readonly Uint8Array[],
+): Uint8Array {
+  const tx = new Uint8Array(prefix.length + extranonce.length + suffix.length);
+  tx.set(prefix, 0);
+  tx.set(extranonce, prefix.length);
+  tx.set(suffix, prefix.length + extranonce.length);
+  return merkleRootFromPath(sha256d(tx), path);
+}

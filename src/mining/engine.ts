@@ -1,7 +1,7 @@
 /**
  * The mining engine: turns the pool's jobs into chip work and the chips' nonces into shares.
  *
- *   upstream (standard channel)        engine                                chain
+ *   upstream (any job source)          engine                                chain
  *   newTip(job) ──────────────► invalidate, dispatch at once ──sendWork──►  every chip
  *   activeJob(job) ───────────► dispatch at once
  *   setTarget(t) ─────────────► share threshold, ticket
@@ -21,10 +21,9 @@ import {
   stateWordsMeetTarget,
   targetToLimbs,
 } from '../bitcoin/index.js';
-import type { ActiveJob } from '../sv2/client/channel.js';
-import type { ShareResultEvent } from '../sv2/client/mining-client.js';
-import { TypedEmitter } from '../sv2/typed-emitter.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
 import { HeaderTemplate } from './header-template.js';
+import type { MinedShare, MiningJob, ShareAnswer } from './job.js';
 import type { MiningChain } from './mining-chain.js';
 import { MiningStats } from './stats.js';
 import { chooseTicket, type TicketChoice, ticketTarget } from './ticket.js';
@@ -32,10 +31,10 @@ import { warmNonceVerifier } from './verifier-warmup.js';
 import type { ChipResult, Work } from './work.js';
 import { WorkRoller } from './work-roller.js';
 
-/** What the engine needs from the upstream connection to send a share. */
+/** What the engine needs from the upstream to send a share (whichever protocol it speaks). */
 export interface ShareSubmitter {
-  /** Sends SubmitSharesStandard; returns the sequence number. Throws when it cannot be sent. */
-  submitShare(share: { channelId: number; jobId: number; nonce: number; ntime: number; version: number }): number;
+  /** Sends the share; returns its sequence number (the upstream's id for it). Throws when it cannot be sent. */
+  submitShare(share: MinedShare): number;
 }
 
 export interface EngineOptions {
@@ -57,11 +56,13 @@ export interface EngineOptions {
 
 export interface ShareSubmittedEvent {
   channelId: number;
-  jobId: number;
+  jobId: number | string;
   sequenceNumber: number;
   nonce: number;
   version: number;
   ntime: number;
+  /** The rolled extranonce (coinbase jobs), else null. */
+  extranonce: Uint8Array | null;
   chipIndex: number;
   /** DIFF1 / hash. */
   difficulty: number;
@@ -80,7 +81,7 @@ export interface HardwareErrorEvent {
 
 export interface WorkSentEvent {
   chipJobId: number;
-  poolJobId: number;
+  poolJobId: number | string;
   /** True when this work replaced everything before it (a new prev hash). */
   clean: boolean;
   work: Work;
@@ -98,7 +99,7 @@ export interface EngineEvents {
 /** What the engine remembers per chip job id: the work sent under it and where it came from. */
 interface DispatchSlot {
   template: HeaderTemplate;
-  job: ActiveJob;
+  job: MiningJob;
   epoch: number;
 }
 
@@ -123,7 +124,7 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
   private readonly ticketGraceMs: number;
   /** Bumped by every new prev hash and every pause: results from an older epoch are never submitted. */
   private epoch = 0;
-  private current: { job: ActiveJob; roller: WorkRoller } | null = null;
+  private current: { job: MiningJob; roller: WorkRoller } | null = null;
   /** False while the chips are down (power off, bring-up): jobs are remembered, not sent. */
   private ready = true;
   private timer: NodeJS.Timeout | null = null;
@@ -179,7 +180,7 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
   }
 
   /** The pool job the chips work on (or will, once they are back), if any. */
-  get currentJob(): ActiveJob | null {
+  get currentJob(): MiningJob | null {
     return this.current?.job ?? null;
   }
 
@@ -220,7 +221,7 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
    * A new block (SetNewPrevHash): every job before it is stale at once. The job it activates (if the channel
    * has it) goes to the chips in the same call; without one the chips are left idle-stale until the next job.
    */
-  newTip(job: ActiveJob | null): void {
+  newTip(job: MiningJob | null): void {
     this.prevHashes++;
     this.epoch++;
     this.chain.invalidateJobs();
@@ -229,7 +230,7 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
   }
 
   /** A new job on the same block (NewMiningJob with min_ntime): earlier jobs stay valid for shares. */
-  activeJob(job: ActiveJob): void {
+  activeJob(job: MiningJob): void {
     this.activate(job, false);
   }
 
@@ -289,8 +290,8 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
     this.dispatch(current.job, work, false);
   }
 
-  /** Bookkeeping of the pool's answers. */
-  onShareResult(event: ShareResultEvent): void {
+  /** Bookkeeping of the upstream's answers. */
+  onShareResult(event: ShareAnswer): void {
     switch (event.kind) {
       case 'accepted':
         if (event.shares.length > 0) {
@@ -298,31 +299,31 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
             this.stats.shareAccepted(difficultyFromTarget(s.target));
             if (s.late) this.stats.shareAnsweredLate();
           }
-        } else if (event.newSubmitsAcceptedCount > 0) {
-          this.stats.shareAccepted(difficultyFromTarget(this.channelTarget), event.newSubmitsAcceptedCount);
+        } else if (event.count > 0) {
+          this.stats.shareAccepted(difficultyFromTarget(this.channelTarget), event.count);
         }
         return;
       case 'rejected':
-        this.stats.shareRejected(event.errorCode);
+        this.stats.shareRejected(event.reason);
         if (event.share?.late) this.stats.shareAnsweredLate();
         return;
       case 'timeout':
-        this.stats.shareUnanswered('timeout', event.shares.length);
+        if (event.count > 0) this.stats.shareUnanswered('timeout', event.count);
         return;
       case 'lost':
-        this.stats.shareUnanswered('lost', event.shares.length);
+        if (event.count > 0) this.stats.shareUnanswered('lost', event.count);
         return;
     }
   }
 
-  private activate(job: ActiveJob, clean: boolean): void {
+  private activate(job: MiningJob, clean: boolean): void {
     this.poolJobs++;
     const roller = new WorkRoller({
       version: job.version,
       minNtime: job.minNtime,
       grantedMask: job.versionRolling.allowed ? job.versionRolling.mask : 0,
       prevHash: job.prevHash,
-      merkleRoot: job.merkleRoot,
+      header: job.header,
       nbits: job.nbits,
       activatedAtMs: job.activatedAtMs,
       rollableVersionBits: this.chain.rollableVersionBits,
@@ -336,7 +337,7 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
   }
 
   /** The job-dispatch hot path: one broadcast to the chain, the slot for its id re-pointed, no copies. */
-  private dispatch(job: ActiveJob, work: Work, clean: boolean): void {
+  private dispatch(job: MiningJob, work: Work, clean: boolean): void {
     const id = this.chain.sendWork(work);
     if (this.chipJobs++ === 0) this.stats.beginHashing();
     if (clean) this.lastCleanDispatchMs = this.now();
@@ -387,14 +388,15 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
   private submit(slot: DispatchSlot, r: ChipResult, difficulty: number): void {
     const job = slot.job;
     const work = slot.template.work;
+    const extranonce = work.extranonce ?? null;
     let sequenceNumber: number;
     try {
       sequenceNumber = this.submitter.submitShare({
-        channelId: job.channelId,
-        jobId: job.jobId,
+        job,
         nonce: r.nonce,
         ntime: work.ntime,
         version: r.version,
+        extranonce,
       });
     } catch (err) {
       this.droppedOffline++;
@@ -409,6 +411,7 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
       nonce: r.nonce,
       version: r.version,
       ntime: work.ntime,
+      extranonce,
       chipIndex: r.chipIndex,
       difficulty,
       blockFound: difficulty >= difficultyFromTarget(nbitsToTarget(work.nbits)),

@@ -16,6 +16,11 @@ export interface Work {
   readonly merkleRoot: Uint8Array;
   readonly ntime: number;
   readonly nbits: number;
+  /**
+   * The extranonce the merkle root was built with, for jobs whose coinbase the device completes (V1, SV2
+   * extended channels, solo); absent for a given merkle root. Drivers ignore it; shares carry it upstream.
+   */
+  readonly extranonce?: Uint8Array;
 }
 
 /** A nonce a chip reported, resolved by the driver to the chip job id and the full (rolled) header version. */

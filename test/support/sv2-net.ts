@@ -7,7 +7,7 @@ import { sha256dFromMidstate, sha256Midstate, stateWordsMeetTarget } from '../..
 import type { ActiveJob } from '../../src/sv2/client/channel.js';
 import { type MiningClientOptions, Sv2MiningClient } from '../../src/sv2/client/mining-client.js';
 import { LocalPool, type LocalPoolOptions } from '../../src/sv2/pool/local-pool.js';
-import type { TypedEmitter } from '../../src/sv2/typed-emitter.js';
+import type { TypedEmitter } from '../../src/util/typed-emitter.js';
 import { Prng } from './prng.js';
 
 /** A pool with no timers (tests call newBlock/newJobs) and seeded randomness. */
@@ -72,7 +72,8 @@ export function findNonce(
   const dv = new DataView(header.buffer);
   dv.setUint32(0, version >>> 0, true);
   header.set(job.prevHash, 4);
-  header.set(job.merkleRoot, 36);
+  if (job.header.kind !== 'merkle-root') throw new Error('findNonce takes a standard-channel job');
+  header.set(job.header.merkleRoot, 36);
   dv.setUint32(68, ntime >>> 0, true);
   dv.setUint32(72, job.nbits, true);
   const mid = sha256Midstate(header);

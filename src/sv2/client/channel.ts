@@ -1,18 +1,14 @@
 /**
- * The engine's view of an open mining channel and of the work it carries. Standard channels (header-only
- * mining, what a Bitaxe-class device uses) are built; extended channels (wave 2) will implement the same
- * `MiningChannelInfo` and add their coinbase pieces to `ActiveJob` as an `extended` member.
+ * An open SV2 mining channel and the jobs it carries, as the client tracks them. A job is the engine's
+ * protocol-neutral `MiningJob` (src/mining/job.ts) with SV2's id and channel kind: a standard channel's job has
+ * a fixed merkle root, an extended channel's a coinbase the device completes.
  */
+import type { MiningJob, VersionRollingRule } from '../../mining/job.js';
 import type { Work } from '../../mining/work.js';
 
-export type ChannelKind = 'standard' | 'extended';
+export type { VersionRollingRule } from '../../mining/job.js';
 
-export interface VersionRollingRule {
-  /** False when the server set REQUIRES_FIXED_VERSION: submit the job's version unchanged. */
-  allowed: boolean;
-  /** Bits the device may roll (0 when not allowed). Default BIP320 0x1fffe000. */
-  mask: number;
-}
+export type ChannelKind = 'standard' | 'extended';
 
 export interface MiningChannelInfo {
   kind: ChannelKind;
@@ -44,34 +40,22 @@ export interface ChainTip {
 }
 
 /**
- * A job ready to hash: everything to rebuild the exact header plus the rules for shares. Immutable snapshot;
- * a later SetTarget does not change `target` here (the pool judges a job's shares by the target it had).
+ * A job on an SV2 channel: the engine's `MiningJob` with SV2's u32 job id and the kind of channel it came on.
+ * Standard channels carry a fixed merkle root; extended channels a coinbase the device completes.
  */
-export interface ActiveJob {
+export interface ActiveJob extends MiningJob {
   kind: ChannelKind;
-  channelId: number;
   jobId: number;
-  /** Base header version. */
-  version: number;
-  versionRolling: VersionRollingRule;
-  merkleRoot: Uint8Array;
-  prevHash: Uint8Array;
-  nbits: number;
-  /** Lowest ntime the pool accepts for this job: max(job's min_ntime, the tip's min_ntime). */
-  minNtime: number;
-  /** Target the pool applies to shares of this job. */
-  target: bigint;
-  targetLimbs: Uint32Array;
-  activatedAtMs: number;
 }
 
-/** Work for the chip drivers from an active job, with ntime chosen by the engine (≥ job.minNtime). */
+/** Work for the chip drivers from a standard-channel job, with ntime chosen by the caller (≥ job.minNtime). */
 export function activeJobToWork(job: ActiveJob, ntime: number = job.minNtime): Work {
+  if (job.header.kind !== 'merkle-root') throw new TypeError('activeJobToWork takes a job with a fixed merkle root');
   return {
     version: job.version,
     versionMask: job.versionRolling.allowed ? job.versionRolling.mask : 0,
     prevHash: job.prevHash,
-    merkleRoot: job.merkleRoot,
+    merkleRoot: job.header.merkleRoot,
     ntime: Math.max(ntime, job.minNtime) >>> 0,
     nbits: job.nbits,
   };

@@ -14,6 +14,7 @@
  * naming it. A job's `target` is fixed when it activates; `target` events apply to jobs activated later.
  */
 import { targetToLimbs } from '../../bitcoin/index.js';
+import { TypedEmitter } from '../../util/typed-emitter.js';
 import { MAX_TARGET, targetFromU256, targetToU256 } from '../channel/target.js';
 import { BIP320_VERSION_MASK } from '../channel/version-rolling.js';
 import { type Clock, systemClock } from '../clock.js';
@@ -48,7 +49,6 @@ import {
 import { parseAuthorityKey } from '../noise/authority-key.js';
 import { DEFAULT_CERTIFICATE_LEEWAY_SEC } from '../noise/certificate.js';
 import { type CloseInfo, type ConnectionLimits, Sv2ConnectError, Sv2Connection } from '../transport/connection.js';
-import { TypedEmitter } from '../typed-emitter.js';
 import type { ActiveJob, ChainTip, MiningChannelInfo } from './channel.js';
 import { PendingShares, type ResolvedShare, type ShareStats } from './pending-shares.js';
 import { ShareAnswerWatch } from './share-answer-watch.js';
@@ -328,6 +328,11 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
 
   get connected(): boolean {
     return this.connection !== null && !this.connection.closed;
+  }
+
+  /** True when the pool's certificate is checked against an authority key (not trust on first use). */
+  get authenticated(): boolean {
+    return this.authorityKey !== null;
   }
 
   /** Where the client connects (changes after a pool-requested Reconnect). */

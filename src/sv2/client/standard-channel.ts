@@ -77,7 +77,7 @@ export class StandardChannelState implements MiningChannelInfo {
       jobId: stored.jobId,
       version: stored.version,
       versionRolling: this.versionRolling,
-      merkleRoot: stored.merkleRoot,
+      header: { kind: 'merkle-root', merkleRoot: stored.merkleRoot },
       prevHash: tip.prevHash,
       nbits: tip.nbits,
       minNtime: Math.max(stored.minNtime ?? 0, tip.minNtime) >>> 0,

@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { bytesToHexReversed } from '../../util/hex.js';
+import { TypedEmitter } from '../../util/typed-emitter.js';
 import { formatSv2Url } from '../client/url.js';
 import { type Clock, systemClock } from '../clock.js';
 import { type Sv2Logger, silentLogger } from '../logger.js';
@@ -24,7 +25,6 @@ import { encodeAuthorityKey } from '../noise/authority-key.js';
 import { signCertificate } from '../noise/certificate.js';
 import { createNoiseKeypair, type NoiseKeypair } from '../noise/keys.js';
 import { type ConnectionLimits, Sv2Connection } from '../transport/connection.js';
-import { TypedEmitter } from '../typed-emitter.js';
 import {
   type ChannelStats,
   DEFAULT_IN_FLIGHT_GRACE_MS,

@@ -7,6 +7,7 @@
  * Nothing a peer sends can throw out of here into the process.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { TypedEmitter } from '../../util/typed-emitter.js';
 import { Sv2ProtocolError } from '../codec/errors.js';
 import type { Sv2Frame } from '../codec/frame.js';
 import { decodeFrameHeader, FRAME_HEADER_BYTES } from '../codec/frame-header.js';
@@ -24,7 +25,6 @@ import {
   type ResponderOptions,
   type TransportCiphers,
 } from '../noise/handshake.js';
-import { TypedEmitter } from '../typed-emitter.js';
 
 export interface ConnectionLimits {
   /** Largest payload a frame header may announce; checked before anything is allocated. */

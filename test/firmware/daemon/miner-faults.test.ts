@@ -17,8 +17,8 @@ test('a new prev hash every 2 s for 30 s: nothing submitted for an old block aft
     assert.ok(pool);
     const engine = t.miner.engine;
     // The tip the device has seen: every share it submits must belong to it.
-    const tipAtSubmit: Array<{ share: ShareSubmittedEvent; prevHashes: number; tipJob: number | null }> = [];
-    let tipJob: number | null = engine.currentJob?.jobId ?? null;
+    const tipAtSubmit: Array<{ share: ShareSubmittedEvent; prevHashes: number; tipJob: number | string | null }> = [];
+    let tipJob: number | string | null = engine.currentJob?.jobId ?? null;
     engine.on('work', (w) => {
       if (w.clean) tipJob = w.poolJobId;
     });

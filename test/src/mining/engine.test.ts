@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { merkleRootFromPath } from '../../../src/bitcoin/merkle.js';
+import { sha256d } from '../../../src/bitcoin/sha256.js';
 import { DIFF1_TARGET, difficultyOfStateWords, MAX_TARGET, targetToLimbs } from '../../../src/bitcoin/target.js';
 import { versionAfter } from '../../../src/bitcoin/version-bits.js';
 import { MiningEngine } from '../../../src/mining/engine.js';
 import { HeaderTemplate } from '../../../src/mining/header-template.js';
+import type { MiningJob } from '../../../src/mining/job.js';
 import type { MiningChain } from '../../../src/mining/mining-chain.js';
 import { ticketTarget } from '../../../src/mining/ticket.js';
 import type { ChipResult, Work } from '../../../src/mining/work.js';
-import type { ActiveJob } from '../../../src/sv2/client/channel.js';
 import { Prng } from '../../support/prng.js';
 
 /** A chain that records what it is sent and lets the test play the chips. */
@@ -60,20 +62,20 @@ class FakeChain implements MiningChain {
 
 interface Submitted {
   channelId: number;
-  jobId: number;
+  jobId: number | string;
+  extranonce: Uint8Array | null;
   nonce: number;
   ntime: number;
   version: number;
 }
 
-function job(rng: Prng, jobId: number, target: bigint, nowMs = 0): ActiveJob {
+function job(rng: Prng, jobId: number, target: bigint, nowMs = 0): MiningJob {
   return {
-    kind: 'standard',
     channelId: 7,
     jobId,
     version: 0x20000000,
     versionRolling: { allowed: true, mask: 0x1fffe000 },
-    merkleRoot: rng.bytes(32),
+    header: { kind: 'merkle-root', merkleRoot: rng.bytes(32) },
     prevHash: rng.bytes(32),
     nbits: 0x1d00ffff,
     minNtime: 1_700_000_000,
@@ -109,7 +111,14 @@ function rig(options: { target?: bigint; chain?: FakeChain } = {}) {
     chain,
     submitter: {
       submitShare: (s) => {
-        submitted.push({ ...s });
+        submitted.push({
+          channelId: s.job.channelId,
+          jobId: s.job.jobId,
+          extranonce: s.extranonce,
+          nonce: s.nonce,
+          ntime: s.ntime,
+          version: s.version,
+        });
         return submitted.length - 1;
       },
     },
@@ -130,7 +139,7 @@ test('a new prev hash goes to the chips in the same call, after every older job 
   assert.equal(chain.sent.length, 1);
   const w = chain.last.work;
   assert.equal(w.prevHash, j.prevHash, 'no copies on the dispatch path');
-  assert.equal(w.merkleRoot, j.merkleRoot);
+  assert.equal(w.merkleRoot, j.header.kind === 'merkle-root' ? j.header.merkleRoot : null);
   assert.equal(w.ntime, j.minNtime);
   assert.equal(w.nbits, j.nbits);
   assert.equal(w.version, j.version);
@@ -151,7 +160,9 @@ test('a verified nonce above the channel target is submitted with the work’s n
   chain.report({ jobId: id, nonce: weak, version, chipIndex: 1, coreId: 0 });
   assert.equal(submitted.length, 0, 'meets the ticket, not the share target');
   chain.report({ jobId: id, nonce: share, version, chipIndex: 2, coreId: 9 });
-  assert.deepEqual(submitted, [{ channelId: 7, jobId: 11, nonce: share, ntime: work.ntime, version }]);
+  assert.deepEqual(submitted, [
+    { channelId: 7, jobId: 11, extranonce: null, nonce: share, ntime: work.ntime, version },
+  ]);
   const s = engine.stats.snapshot();
   assert.equal(s.verifiedNonces, 2);
   assert.equal(s.hwErrors, 0);
@@ -298,4 +309,43 @@ test('hash rate is credited at the effective ticket per verified nonce', () => {
   // 40 nonces × 2^-20 × 2^32 hashes over 10 s.
   assert.ok(Math.abs(s.hashrateGhs.avg * 1e9 - (40 * 2 ** 12) / 10) < 1e-6);
   assert.ok(ticketTarget(TICKET) > 0n);
+});
+
+test('a coinbase job: each piece is a fresh extranonce and merkle root, and a share names the extranonce it used', () => {
+  const target = DIFF1_TARGET * 2n ** 16n;
+  const { chain, engine, submitted } = rig({ target });
+  const rng = new Prng(12);
+  const prefix = rng.bytes(41);
+  const suffix = rng.bytes(60);
+  const merklePath = [rng.bytes(32), rng.bytes(32)];
+  const j: MiningJob = {
+    ...job(rng, 0, target),
+    jobId: 'a1f',
+    header: { kind: 'coinbase', prefix, extranonceSize: 4, suffix, merklePath },
+  };
+  engine.newTip(j);
+  engine.refresh();
+  engine.refresh();
+  assert.equal(chain.sent.length, 3);
+  const roots = new Set(chain.sent.map((x) => Buffer.from(x.work.merkleRoot).toString('hex')));
+  assert.equal(roots.size, 3, 'three different merkle roots');
+  assert.deepEqual(
+    chain.sent.map((x) => [...(x.work.extranonce ?? [])]),
+    [
+      [0, 0, 0, 0],
+      [1, 0, 0, 0],
+      [2, 0, 0, 0],
+    ],
+  );
+  for (const { work } of chain.sent) {
+    const tx = Buffer.concat([prefix, work.extranonce ?? new Uint8Array(), suffix]);
+    assert.deepEqual(work.merkleRoot, merkleRootFromPath(sha256d(tx), merklePath), 'the root of that coinbase');
+  }
+  const { id, work } = chain.sent[1];
+  const [nonce] = findNonces(work, work.version, 2 ** -15, Number.POSITIVE_INFINITY, 1);
+  chain.report({ jobId: id, nonce, version: work.version, chipIndex: 0, coreId: 0 });
+  assert.equal(submitted.length, 1);
+  assert.equal(submitted[0].jobId, 'a1f');
+  assert.deepEqual([...(submitted[0].extranonce ?? [])], [1, 0, 0, 0]);
+  assert.equal(submitted[0].ntime, work.ntime);
 });

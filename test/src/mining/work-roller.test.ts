@@ -12,7 +12,7 @@ function setup(over: Partial<RollerSetup>): RollerSetup {
     minNtime: 1_700_000_000,
     grantedMask: BIP320,
     prevHash: new Uint8Array(32).fill(1),
-    merkleRoot: new Uint8Array(32).fill(2),
+    header: { kind: 'merkle-root', merkleRoot: new Uint8Array(32).fill(2) },
     nbits: 0x1d00ffff,
     activatedAtMs: 1_000_000,
     rollableVersionBits: BIP320,
@@ -78,4 +78,46 @@ test('no rolling allowed: the job version exactly, and only ntime distinguishes 
   assert.equal(a?.versionMask, 0);
   assert.equal(r.next(1_000_500), null);
   assert.equal(r.next(1_002_000)?.version, 0x20000004);
+});
+
+test('a coinbase job rolls the extranonce under the versions, then ntime once the space is used', () => {
+  const header = {
+    kind: 'coinbase' as const,
+    prefix: new Uint8Array(30).fill(7),
+    extranonceSize: 1,
+    suffix: new Uint8Array(40).fill(9),
+    merklePath: [new Uint8Array(32).fill(3)],
+  };
+  const r = new WorkRoller(setup({ header, grantedMask: BIP323 }));
+  const seen = new Set<string>();
+  for (let i = 0; i < 256 * 256; i++) {
+    const w = r.next(1_000_000);
+    assert.ok(w, `piece ${i}`);
+    assert.equal(w.ntime, 1_700_000_000);
+    assert.equal(w.extranonce?.length, 1);
+    const key = `${w.version}/${w.extranonce?.[0]}`;
+    assert.ok(!seen.has(key), `${key} twice`);
+    seen.add(key);
+    if (i % 256 === 0) assert.equal(w.extranonce?.[0], i / 256, 'versions first, then the next extranonce');
+  }
+  assert.equal(r.next(1_000_000), null, 'every version × extranonce used at this ntime');
+  const later = r.next(1_001_000);
+  assert.equal(later?.ntime, 1_700_000_001);
+  assert.equal(later?.extranonce?.[0], 0);
+});
+
+test('an extranonce partition stays inside its start and count', () => {
+  const header = {
+    kind: 'coinbase' as const,
+    prefix: new Uint8Array(8),
+    extranonceSize: 2,
+    suffix: new Uint8Array(8),
+    merklePath: [],
+  };
+  const r = new WorkRoller(setup({ header, extranonceStart: 0x0300, extranonceCount: 3 }));
+  const values: number[] = [];
+  for (let w = r.next(1_000_000); w !== null; w = r.next(1_000_000)) {
+    values.push((w.extranonce?.[0] ?? 0) | ((w.extranonce?.[1] ?? 0) << 8));
+  }
+  assert.deepEqual(values, [0x0300, 0x0301, 0x0302]);
 });

@@ -1,0 +1,118 @@
+/**
+ * An SV2 pool as a job source for the daemon's failover: one `Sv2MiningClient` and the channel it opened,
+ * speaking the engine's neutral jobs and shares. The client itself stays the protocol; this is only the seam.
+ */
+
+import type { MinedShare } from '../../mining/job.js';
+import type { JobSource, JobSourceEvents, JobSourceSession } from '../../mining/job-source.js';
+import { TypedEmitter } from '../../util/typed-emitter.js';
+import type { MiningChannelInfo } from './channel.js';
+import { type MiningClientOptions, Sv2MiningClient } from './mining-client.js';
+
+export class Sv2JobSource extends TypedEmitter<JobSourceEvents> implements JobSource {
+  private readonly client: Sv2MiningClient;
+  private channelId: number | null = null;
+
+  /** Throws Sv2ClientError('config') for a bad URL or key, before any connection. */
+  constructor(options: MiningClientOptions) {
+    super();
+    const client = new Sv2MiningClient(options);
+    this.client = client;
+    client.on('channelOpened', (info) => {
+      if (this.channelId !== null) return;
+      this.channelId = info.channelId;
+      this.emit('opened', this.sessionOf(info));
+    });
+    client.on('prevHash', (e) => {
+      if (e.channelId === this.channelId) this.emit('newTip', e.job);
+    });
+    client.on('job', (e) => {
+      if (e.channelId === this.channelId && e.active !== null) this.emit('job', e.active);
+    });
+    client.on('target', (e) => {
+      if (e.channelId === this.channelId) this.emit('target', { target: e.target, difficulty: e.difficulty });
+    });
+    client.on('shareResult', (e) => {
+      switch (e.kind) {
+        case 'accepted':
+          this.emit('shareAnswer', { kind: 'accepted', shares: e.shares, count: e.newSubmitsAcceptedCount });
+          return;
+        case 'rejected':
+          this.emit('shareAnswer', { kind: 'rejected', reason: e.errorCode, share: e.share });
+          return;
+        case 'timeout':
+          this.emit('shareAnswer', { kind: 'timeout', count: e.shares.length, why: 'no answer in time' });
+          return;
+        case 'lost':
+          this.emit('shareAnswer', { kind: 'lost', count: e.shares.length, why: 'the connection closed' });
+          return;
+      }
+    });
+    client.on('stalled', (e) =>
+      this.emit('stalled', {
+        message:
+          e.reason === 'silent'
+            ? `connected but silent for ${Math.round(e.silentForMs / 1000)} s`
+            : `still sends work but answered none of the last ${e.unansweredShares} shares`,
+      }),
+    );
+    client.on('warning', (e) => this.emit('warning', e));
+    client.on('disconnected', (e) => {
+      this.channelId = null;
+      this.emit('down', { code: e.code, reason: e.reason, willReconnect: e.willReconnect });
+    });
+  }
+
+  /** The SV2 client underneath (tests and tracing). */
+  get sv2(): Sv2MiningClient {
+    return this.client;
+  }
+
+  get connected(): boolean {
+    return this.client.connected && this.channelId !== null;
+  }
+
+  async connect(): Promise<JobSourceSession> {
+    return this.sessionOf(await this.client.connect());
+  }
+
+  private sessionOf(info: MiningChannelInfo): JobSourceSession {
+    return {
+      protocol: 'sv2',
+      description: `channel ${info.channelId} (${info.kind})`,
+      target: info.target,
+      difficulty: info.difficulty,
+      versionRolling: info.versionRolling,
+      channelKind: info.kind,
+      authenticated: this.client.authenticated,
+    };
+  }
+
+  submitShare(share: MinedShare): number {
+    const job = share.job;
+    if (typeof job.jobId !== 'number') throw new TypeError(`an SV2 job id is a number, got ${String(job.jobId)}`);
+    return this.client.submitShare({
+      channelId: job.channelId,
+      jobId: job.jobId,
+      nonce: share.nonce,
+      ntime: share.ntime,
+      version: share.version,
+    });
+  }
+
+  updateNominalHashRate(hashRateHs: number): void {
+    if (this.client.connected && this.channelId !== null) this.client.updateNominalHashRate(this.channelId, hashRateHs);
+  }
+
+  close(reason: string): void {
+    if (this.channelId !== null && this.client.connected) this.client.closeChannel(this.channelId, reason);
+    this.client.close(reason);
+  }
+
+  protected override onListenerError(event: string, err: unknown): void {
+    if (event === 'warning') return;
+    this.emit('warning', {
+      message: `a ${event} listener threw: ${err instanceof Error ? err.message : String(err)}`,
+    });
+  }
+}
