@@ -24,6 +24,7 @@ export function openJobSource(pool: UpstreamPool, t: JobSourceTimings): JobSourc
         url: pool.url,
         ...(pool.authorityKey !== null ? { authorityKey: pool.authorityKey } : {}),
         userIdentity: pool.user,
+        channel: pool.channel ?? 'auto',
         nominalHashRateHs: t.nominalHashRateHs,
         device: t.device,
         stallTimeoutMs: t.stallTimeoutMs,

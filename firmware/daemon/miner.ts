@@ -371,7 +371,7 @@ export class Miner {
         prevHashIntervalMs: lp.blockIntervalSec * 1000,
         jobIntervalMs: lp.jobIntervalSec * 1000,
       });
-      this.pools = [{ url: this.localPool.url, user: config.user, authorityKey: null }];
+      this.pools = [{ url: this.localPool.url, user: config.user, authorityKey: null, channel: config.channel }];
       if (this.rig === null) {
         this.log.warn(
           'no pool configured: real chips are mining on the local test pool, where nothing is paid; add pools to the config',
@@ -382,7 +382,12 @@ export class Miner {
           `a new block every ${lp.blockIntervalSec} s, target ${lp.sharesPerMinute} shares/min`,
       );
     } else {
-      this.pools = config.pools.map((p) => ({ url: p.url, user: p.user ?? config.user, authorityKey: p.authorityKey }));
+      this.pools = config.pools.map((p) => ({
+        url: p.url,
+        user: p.user ?? config.user,
+        authorityKey: p.authorityKey,
+        channel: p.channel ?? config.channel,
+      }));
     }
     this.upstream = new Upstream({
       pools: this.pools,

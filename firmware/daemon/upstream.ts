@@ -20,6 +20,7 @@ import type {
   UpstreamProtocol,
 } from '../../src/mining/job-source.js';
 import type { DeviceInfo } from '../../src/sv2/client/mining-client.js';
+import type { ChannelChoice } from '../../src/config/miner-config.js';
 import { formatDifficulty } from '../../src/util/units.js';
 import { type JobSourceTimings, openJobSource } from './job-sources.js';
 import { PrimaryFailback } from './primary-failback.js';
@@ -28,6 +29,8 @@ export interface UpstreamPool {
   url: string;
   user: string;
   authorityKey: string | null;
+  /** SV2: which channel kind to open (default auto). */
+  channel?: ChannelChoice;
 }
 
 /** What the engine side hears from the upstream. */

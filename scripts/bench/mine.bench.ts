@@ -34,8 +34,8 @@ import { MiningEngine } from '../../src/mining/engine.js';
 import { HeaderTemplate } from '../../src/mining/header-template.js';
 import { ticketTarget } from '../../src/mining/ticket.js';
 import type { Work } from '../../src/mining/work.js';
+import { ChannelState } from '../../src/sv2/client/channel-state.js';
 import type { FrameEvent, Sv2MiningClient } from '../../src/sv2/client/mining-client.js';
-import { StandardChannelState } from '../../src/sv2/client/standard-channel.js';
 import { Sv2JobSource } from '../../src/sv2/client/sv2-job-source.js';
 import { NewMiningJob, SetNewPrevHash } from '../../src/sv2/messages/mining.js';
 import { type BenchCase, type LatencySamples, quantile } from './harness.js';
@@ -434,7 +434,18 @@ async function jobSwitchCodePath(): Promise<Record<string, number>> {
   host.observe = (): void => {
     written = performance.now();
   };
-  const channel = new StandardChannelState(1, 1, 'bench', new Uint8Array(8), 0, MAX_TARGET, BIP320_ROLLING, 1);
+  const channel = new ChannelState({
+    kind: 'standard',
+    channelId: 1,
+    requestId: 1,
+    userIdentity: 'bench',
+    extranoncePrefix: new Uint8Array(8),
+    extranonceSize: 0,
+    groupChannelId: 0,
+    target: MAX_TARGET,
+    versionRolling: BIP320_ROLLING,
+    nominalHashRateHs: 1,
+  });
   const engine = new MiningEngine({
     chain,
     submitter: { submitShare: () => 0 },

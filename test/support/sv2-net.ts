@@ -22,8 +22,13 @@ export function startTestPool(options: LocalPoolOptions = {}, seed = 1): Promise
   });
 }
 
+/**
+ * A client of `pool`. Standard channel unless `options.channel` says otherwise: most client tests are about
+ * header-only behaviour (the extended-channel tests ask for `extended` or `auto`).
+ */
 export function testClient(pool: LocalPool, options: Partial<MiningClientOptions> = {}): Sv2MiningClient {
   return new Sv2MiningClient({
+    channel: 'standard',
     url: pool.url,
     userIdentity: 'test.worker',
     nominalHashRateHs: 1000,
