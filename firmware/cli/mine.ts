@@ -2,13 +2,13 @@ import { loadBoard } from '../../src/config/board-loader.js';
 import { BoardConfigError } from '../../src/config/board-validate.js';
 import { ConfigFieldError } from '../../src/config/json-reader.js';
 import {
+  CHANNEL_CHOICES,
   checkSettingsForBoard,
   DEFAULT_MINER_CONFIG,
   isSv2Url,
   loadMinerConfig,
   type MinerConfig,
   parsePortSpec,
-  CHANNEL_CHOICES,
 } from '../../src/config/miner-config.js';
 import { parseAuthorityKey } from '../../src/sv2/noise/authority-key.js';
 import { parseHashrate, parseScale } from '../../src/util/units.js';

@@ -11,6 +11,7 @@
  * and a primary still down never interrupts the backup.
  */
 
+import type { ChannelChoice } from '../../src/config/miner-config.js';
 import type { ShareSubmitter } from '../../src/mining/engine.js';
 import type { MinedShare, MiningJob } from '../../src/mining/job.js';
 import type {
@@ -20,7 +21,6 @@ import type {
   UpstreamProtocol,
 } from '../../src/mining/job-source.js';
 import type { DeviceInfo } from '../../src/sv2/client/mining-client.js';
-import type { ChannelChoice } from '../../src/config/miner-config.js';
 import { formatDifficulty } from '../../src/util/units.js';
 import { type JobSourceTimings, openJobSource } from './job-sources.js';
 import { PrimaryFailback } from './primary-failback.js';

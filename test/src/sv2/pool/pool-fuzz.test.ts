@@ -29,7 +29,7 @@ import { hexToBytes } from '../../../../src/util/hex.js';
 import { startCliJson } from '../../../support/cli.js';
 import { Prng } from '../../../support/prng.js';
 import { BareNoiseClient, FrameFuzzer } from '../../../support/sv2-fuzz.js';
-import { findNonce, nextEvent } from '../../../support/sv2-net.js';
+import { findNonce, nextEvent, zeroExtranonce } from '../../../support/sv2-net.js';
 
 /** Fuzzed connections that get through SetupConnection and a channel, and the frames each one sends. */
 const READY_CONNECTIONS = 20;
@@ -332,7 +332,9 @@ test('live pool fuzz: ≥ 100000 random and mutated frames into `hashaxe pool` o
       nonce: findNonce(job, true),
       ntime: job.minNtime,
       version: job.version,
+      extranonce: zeroExtranonce(job),
     });
+    assert.equal(channel.kind, 'extended', 'a default client opens an extended channel');
     assert.equal((await result).kind, 'accepted');
     miner.close();
     await pool.waitFor((l) => l.event === 'connectionClosed' && l.connectionId === connections + 1, 15_000);
