@@ -81,6 +81,8 @@ export interface MinerSummary {
   uptimeSeconds: number;
   board: string;
   pool: string | null;
+  /** The SV2 channel kind mined on last (extended or standard). */
+  channel: string | null;
 }
 
 export class MinerStartError extends Error {
@@ -537,7 +539,13 @@ export class Miner {
       pool:
         poolUrl === null
           ? null
-          : { url: redact(poolUrl), port: poolPort(poolUrl), user: up?.pool.user ?? '', protocol: 'SV2' },
+          : {
+              url: redact(poolUrl),
+              port: poolPort(poolUrl),
+              user: up?.pool.user ?? '',
+              protocol: 'SV2',
+              ...(up?.channelKind ? { channelKind: up.channelKind } : {}),
+            },
       miningPaused: !this.chipsUp || !(up?.connected ?? false),
     };
   }
@@ -588,6 +596,7 @@ export class Miner {
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       board: this.options.board.name,
       pool: this.upstream !== null ? redact(this.upstream.state.pool.url) : null,
+      channel: this.upstream?.state.channelKind ?? null,
     };
   }
 
