@@ -16,6 +16,7 @@ import { MAX_TARGET } from '../../src/bitcoin/target.js';
 import type { BoardDefinition } from '../../src/config/board.js';
 import type { MinerConfig } from '../../src/config/miner-config.js';
 import { MiningEngine } from '../../src/mining/engine.js';
+import { WHOLE_EXTRANONCE } from '../../src/mining/extranonce-partition.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
 import { LocalPool } from '../../src/sv2/pool/local-pool.js';
 import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/units.js';
@@ -334,6 +335,9 @@ export class Miner {
     this.engineRef = new MiningEngine({
       chain,
       submitter: { submitShare: (s) => this.requireUpstream().submitShare(s) },
+      // One board behind this host's channel: its whole extranonce space. A host driving several boards behind
+      // one channel gives each its own share (extranonce-partition.ts), so no two ever build the same coinbase.
+      extranonceShare: WHOLE_EXTRANONCE,
       hashrateHs: this.chainHashrateHs(),
       target: MAX_TARGET,
       difficultyScale: this.difficultyScale(),
