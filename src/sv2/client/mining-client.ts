@@ -267,25 +267,33 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
    */
   async connect(): Promise<MiningChannelInfo> {
     this.closedByUser = false;
-    const request = (kind: ChannelKind): ChannelRequest => ({
+    const kind = this.choice === 'auto' ? this.preferred : this.choice;
+    const channel = await this.connectWithFallback({
       kind,
       userIdentity: this.options.userIdentity,
       nominalHashRateHs: this.options.nominalHashRateHs,
     });
-    if (this.choice !== 'auto') return (await this.connectAndOpen(request(this.choice))).info();
-    const first = this.preferred;
+    return channel.info();
+  }
+
+  /** Connects and opens `request`; with `auto`, a refusal of that kind is followed by a try of the other. */
+  private async connectWithFallback(request: ChannelRequest): Promise<ChannelState> {
+    if (this.choice !== 'auto') return this.connectOrClose(request);
+    const first = request.kind;
     const second: ChannelKind = first === 'extended' ? 'standard' : 'extended';
     try {
-      return (await this.connectAndOpen(request(first))).info();
+      const channel = await this.connectAndOpen(request);
+      this.preferred = first;
+      return channel;
     } catch (err) {
       if (!(err instanceof Sv2ClientError) || err.code !== 'channel-rejected' || this.closedByUser) throw err;
       this.warn(`pool refused an ${first} channel (${err.message}); trying a ${second} channel`);
       this.quietClose = this.connection;
       this.connection?.close('closed', `switching to a ${second} channel`);
       try {
-        const channel = await this.connectAndOpen(request(second));
+        const channel = await this.connectOrClose({ ...request, kind: second });
         this.preferred = second;
-        return channel.info();
+        return channel;
       } catch (err2) {
         if (err2 instanceof Sv2ClientError && err2.code === 'channel-rejected') {
           throw new Sv2ClientError(
@@ -296,6 +304,18 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
         }
         throw err2;
       }
+    }
+  }
+
+  /** connectAndOpen, closing the connection when the pool refused the channel (nothing to mine on it). */
+  private async connectOrClose(request: ChannelRequest): Promise<ChannelState> {
+    try {
+      return await this.connectAndOpen(request);
+    } catch (err) {
+      if (err instanceof Sv2ClientError && err.code === 'channel-rejected') {
+        this.connection?.close('channel-rejected', err.message);
+      }
+      throw err;
     }
   }
 
@@ -790,8 +810,8 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
           userIdentity: this.options.userIdentity,
           nominalHashRateHs: this.options.nominalHashRateHs,
         };
-        await this.connectAndOpen(first);
-        for (const extra of reopen.slice(1)) await this.openChannel({ ...extra, kind: first.kind });
+        const opened = await this.connectWithFallback(first);
+        for (const extra of reopen.slice(1)) await this.openChannel({ ...extra, kind: opened.kind });
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
         this.emit('disconnected', {
