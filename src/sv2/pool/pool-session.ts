@@ -424,23 +424,26 @@ export class PoolSession {
 
   private onSubmit(msg: SubmittedShare): void {
     const channel = this.channels.get(msg.channelId);
-    const extended = 'extranonce' in msg;
-    let refusal: string | null = null;
-    if (channel === undefined) refusal = SubmitSharesErrorCode.invalidChannelId;
-    else if (extended && channel.kind !== 'extended') refusal = 'extended-share-on-standard-channel';
-    else if (!extended && channel.kind !== 'standard') refusal = 'standard-share-on-extended-channel';
-    if (channel === undefined || refusal !== null) {
+    if (channel === undefined) {
       if (!this.host.silent) {
         this.connection.send(SubmitSharesError, {
           channelId: msg.channelId,
           sequenceNumber: msg.sequenceNumber,
-          errorCode: refusal ?? SubmitSharesErrorCode.invalidChannelId,
+          errorCode: SubmitSharesErrorCode.invalidChannelId,
         });
       }
       return;
     }
     const nowMs = this.host.nowMs();
-    const judgement = channel.validate(msg, this.host.chain, nowMs);
+    const extended = 'extranonce' in msg;
+    let judgement: ShareJudgement;
+    if (extended && channel.kind !== 'extended') {
+      judgement = { ok: false, code: SubmitSharesErrorCode.extendedShareOnStandardChannel };
+    } else if (!extended && channel.kind !== 'standard') {
+      judgement = { ok: false, code: SubmitSharesErrorCode.standardShareOnExtendedChannel };
+    } else {
+      judgement = channel.validate(msg, this.host.chain, nowMs);
+    }
     channel.record(judgement, nowMs);
     this.host.onShare(channel, msg, judgement);
     if (this.host.silent || !this.host.answersShares) return;
