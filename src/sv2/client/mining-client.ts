@@ -1,26 +1,5 @@
-/**
- * The mining-device side of Stratum V2: one encrypted connection to a pool, an extended or a standard channel on
- * it (or several, grouped by the pool), and typed events for the mining engine.
- *
- *   const client = new Sv2MiningClient({ url: 'sv2+tcp://pool:34254/9auq…', userIdentity: 'me.rig1',
- *                                        nominalHashRateHs: 1.2e12, device: { vendor: 'hashaxe', … } });
- *   client.on('prevHash', (e) => e.job && engine.newTip(e.job));   // new block: drop everything else
- *   client.on('job', (e) => e.active && engine.activeJob(e.active)); // new work on the same block
- *   client.on('target', (e) => …);  client.on('shareResult', (r) => …);  client.on('disconnected', (d) => …);
- *   const channel = await client.connect();
- *   const seq = client.submitShare({ channelId, jobId, nonce, ntime, version, extranonce });
- *
- * Order of events after connect: `connected`, `channelOpened`, then typically `job` (future) and `prevHash`
- * naming it. A job's `target` is fixed when it activates; `target` events apply to jobs activated later. A job,
- * prev hash or target addressed to a group reaches every member channel: one event per member.
- *
- * The parts: the connection (here: connect, setup, reconnect), liveness-watch.ts (is the pool alive), the
- * dispatcher (mining-dispatcher.ts: message type → handler), the channels (channel-state.ts: jobs per channel;
- * channel-registry.ts: which channels a group id reaches) and pending-shares.ts (what became of each share).
- */
-import { targetToLimbs } from '../../bitcoin/index.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
-import { MAX_TARGET, targetFromU256, targetToU256 } from '../channel/target.js';
+import { MAX_TARGET, targetToU256 } from '../channel/target.js';
 import { BIP323_VERSION_MASK } from '../channel/version-rolling.js';
 import { type Clock, systemClock } from '../clock.js';
 import { Sv2ProtocolError } from '../codec/errors.js';
@@ -43,20 +22,10 @@ import {
 } from '../messages/flags.js';
 import {
   CloseChannel,
-  type NewExtendedMiningJob,
-  type NewMiningJob,
-  OpenExtendedMiningChannel,
   type OpenExtendedMiningChannelSuccess,
   type OpenMiningChannelError,
-  OpenStandardMiningChannel,
   type OpenStandardMiningChannelSuccess,
-  type SetExtranoncePrefix,
-  type SetGroupChannel,
-  type SetNewPrevHash,
-  type SetTarget,
   type SubmitSharesError,
-  SubmitSharesExtended,
-  SubmitSharesStandard,
   type SubmitSharesSuccess,
   UpdateChannel,
   type UpdateChannelError,
@@ -65,8 +34,10 @@ import { parseAuthorityKey } from '../noise/authority-key.js';
 import { DEFAULT_CERTIFICATE_LEEWAY_SEC } from '../noise/certificate.js';
 import { type CloseInfo, type ConnectionLimits, Sv2ConnectError, Sv2Connection } from '../transport/connection.js';
 import type { ActiveJob, ChannelKind, MiningChannelInfo } from './channel.js';
+import { channelMessageHandlers } from './channel-messages.js';
+import { ChannelOpener, type ChannelRequest } from './channel-opener.js';
 import { ChannelRegistry } from './channel-registry.js';
-import { ChannelState, type JobOutcome } from './channel-state.js';
+import type { ChannelState } from './channel-state.js';
 import { MAX_EXTRANONCE_LEN } from './extended-job.js';
 import { LivenessWatch } from './liveness-watch.js';
 import {
@@ -77,6 +48,7 @@ import {
 } from './mining-client-types.js';
 import { dispatchMiningMessage, type MiningClientHandlers } from './mining-dispatcher.js';
 import { PendingShares, type ShareStats } from './pending-shares.js';
+import { ShareSender, type ShareToSubmit } from './share-sender.js';
 import { parseSv2Url } from './url.js';
 
 export * from './mining-client-types.js';
@@ -97,22 +69,7 @@ const DEFAULTS = {
   minExtranonceSize: 4,
 };
 
-/** What a share names: its channel and job, the header fields the chip varied, and the extranonce it rolled. */
-export interface ShareToSubmit {
-  channelId: number;
-  jobId: number;
-  nonce: number;
-  ntime: number;
-  version: number;
-  /** Exactly the channel's extranonce_size bytes on an extended channel; absent (or null) on a standard one. */
-  extranonce?: Uint8Array | null;
-}
-
-interface ChannelRequest {
-  kind: ChannelKind;
-  userIdentity: string;
-  nominalHashRateHs: number;
-}
+export type { ShareToSubmit } from './share-sender.js';
 
 export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   private readonly clock: Clock;
@@ -128,9 +85,9 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   private readonly pending = new PendingShares();
   private readonly liveness: LivenessWatch;
   private readonly handlers: MiningClientHandlers;
-  private nextRequestId = 1;
+  private readonly opener: ChannelOpener;
+  private readonly shares: ShareSender;
   private setupWaiter: Waiter<SetupConnectionSuccess> | null = null;
-  private readonly openWaiters = new Map<number, Waiter<ChannelState> & { request: ChannelRequest }>();
   private serverFlags = 0;
   private closedByUser = false;
   /** A connection closed on purpose to try the other channel kind: its close is not news. */
@@ -139,17 +96,6 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   private connecting: AbortController | null = null;
   private reconnecting = false;
   private readonly reconnectTimes: number[] = [];
-  /** Reused for every submit: the hot path allocates no message object. */
-  private readonly standardShare: SubmitSharesStandard = {
-    channelId: 0,
-    sequenceNumber: 0,
-    jobId: 0,
-    nonce: 0,
-    ntime: 0,
-    version: 0,
-  };
-  private readonly extendedShare: SubmitSharesExtended = { ...this.standardShare, extranonce: new Uint8Array(0) };
-
   constructor(private readonly options: MiningClientOptions) {
     super();
     this.clock = options.clock ?? systemClock;
@@ -189,6 +135,13 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       },
     );
     this.handlers = this.makeHandlers();
+    this.shares = new ShareSender(this.clock, this.pending, this.liveness);
+    this.opener = new ChannelOpener({
+      timeoutMs: options.setupTimeoutMs ?? DEFAULTS.setupTimeoutMs,
+      ...(options.maxTarget !== undefined ? { maxTarget: options.maxTarget } : {}),
+      minExtranonceSize: minEn,
+      onTimeout: (message) => this.connection?.close('timeout', message),
+    });
     let endpoint: ReturnType<typeof parseSv2Url>;
     try {
       endpoint = parseSv2Url(options.url);
@@ -411,27 +364,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   }
 
   private openChannel(request: ChannelRequest): Promise<ChannelState> {
-    const connection = this.requireConnection();
-    const requestId = this.nextRequestId++ >>> 0;
-    const what = request.kind === 'extended' ? 'OpenExtendedMiningChannel' : 'OpenStandardMiningChannel';
-    const opened = this.waitFor<ChannelState>((w) => {
-      this.openWaiters.set(requestId, { ...w, request });
-    }, what);
-    const common = {
-      requestId,
-      userIdentity: request.userIdentity,
-      nominalHashRate: request.nominalHashRateHs,
-      maxTarget: targetToU256(this.options.maxTarget ?? MAX_TARGET),
-    };
-    if (request.kind === 'extended') {
-      connection.send(OpenExtendedMiningChannel, {
-        ...common,
-        minExtranonceSize: this.options.minExtranonceSize ?? DEFAULTS.minExtranonceSize,
-      });
-    } else {
-      connection.send(OpenStandardMiningChannel, common);
-    }
-    return opened;
+    return this.opener.open(this.requireConnection(), request);
   }
 
   /**
@@ -448,43 +381,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     if (channel === undefined) {
       throw new Sv2ClientError('unknown-channel', `cannot submit a share: no open channel ${share.channelId}`);
     }
-    const extended = channel.kind === 'extended';
-    const extranonce = share.extranonce ?? null;
-    if (extended && (extranonce === null || extranonce.length !== channel.extranonceSize)) {
-      throw new Sv2ClientError(
-        'config',
-        `a share on extended channel ${channel.channelId} needs ${channel.extranonceSize} extranonce bytes, got ` +
-          `${extranonce === null ? 'none' : extranonce.length}`,
-      );
-    }
-    const seq = channel.nextSequenceNumber;
-    channel.nextSequenceNumber = (seq + 1) >>> 0;
-    const m = extended ? this.extendedShare : this.standardShare;
-    m.channelId = share.channelId;
-    m.sequenceNumber = seq;
-    m.jobId = share.jobId;
-    m.nonce = share.nonce >>> 0;
-    m.ntime = share.ntime >>> 0;
-    m.version = share.version >>> 0;
-    if (extended) {
-      this.extendedShare.extranonce = extranonce as Uint8Array;
-      connection.send(SubmitSharesExtended, this.extendedShare);
-    } else {
-      connection.send(SubmitSharesStandard, m);
-    }
-    const now = this.clock.nowMs();
-    this.liveness.shareSubmitted(now);
-    this.pending.add({
-      channelId: share.channelId,
-      sequenceNumber: seq,
-      jobId: share.jobId,
-      nonce: m.nonce,
-      ntime: m.ntime,
-      version: m.version,
-      target: channel.jobForShare(share.jobId)?.target ?? channel.target,
-      submittedAtMs: now,
-    });
-    return seq;
+    return this.shares.send(connection, channel, share);
   }
 
   /** Tells the pool the device's hash rate changed a lot (it answers with SetTarget). */
@@ -564,6 +461,14 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
 
   private makeHandlers(): MiningClientHandlers {
     return {
+      ...channelMessageHandlers({
+        channels: this.channels,
+        clock: this.clock,
+        liveness: this.liveness,
+        maxTarget: this.options.maxTarget ?? MAX_TARGET,
+        emit: (event, payload) => this.emit(event, payload),
+        warn: (message) => this.warn(message),
+      }),
       setupSuccess: (msg: SetupConnectionSuccess) => this.takeSetupWaiter()?.resolve(msg),
       setupError: (msg: SetupConnectionError) => {
         const w = this.takeSetupWaiter();
@@ -571,58 +476,10 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
         w?.reject(new Sv2ClientError('setup-rejected', text, msg.errorCode));
         this.connection?.close('setup-rejected', text);
       },
-      openStandardSuccess: (msg: OpenStandardMiningChannelSuccess) =>
-        this.onChannelOpened('standard', msg, 0, 'OpenStandardMiningChannel.Success'),
+      openStandardSuccess: (msg: OpenStandardMiningChannelSuccess) => this.onChannelOpened('standard', msg, 0),
       openExtendedSuccess: (msg: OpenExtendedMiningChannelSuccess) =>
-        this.onChannelOpened('extended', msg, msg.extranonceSize, 'OpenExtendedMiningChannel.Success'),
-      openError: (msg: OpenMiningChannelError) => {
-        const w = this.openWaiters.get(msg.requestId);
-        this.openWaiters.delete(msg.requestId);
-        if (w === undefined) return;
-        clearTimeout(w.timer);
-        w.reject(
-          new Sv2ClientError(
-            'channel-rejected',
-            `pool refused the ${w.request.kind} channel: ${msg.errorCode}`,
-            msg.errorCode,
-          ),
-        );
-      },
-      newMiningJob: (msg: NewMiningJob) =>
-        this.onJob(msg.channelId, msg.jobId, msg.minNtime === null, msg.version, msg.merkleRoot, 'NewMiningJob', (c) =>
-          c.onNewMiningJob(msg, this.clock.nowMs()),
-        ),
-      newExtendedMiningJob: (msg: NewExtendedMiningJob) =>
-        this.onJob(msg.channelId, msg.jobId, msg.minNtime === null, msg.version, null, 'NewExtendedMiningJob', (c) =>
-          c.onNewExtendedMiningJob(msg, this.clock.nowMs()),
-        ),
-      setNewPrevHash: (msg: SetNewPrevHash) => {
-        const now = this.clock.nowMs();
-        for (const channel of this.addressed(msg.channelId, 'SetNewPrevHash')) {
-          const outcome = channel.onSetNewPrevHash(msg, now);
-          if (outcome.reason) {
-            this.warn(`channel ${channel.channelId}: ${outcome.reason}; old work is stale, waiting for a job`);
-          }
-          this.emit('prevHash', { channelId: channel.channelId, tip: outcome.tip, job: outcome.job });
-        }
-      },
-      setTarget: (msg: SetTarget) => {
-        for (const channel of this.addressed(msg.channelId, 'SetTarget')) {
-          let target = channel.onSetTarget(msg);
-          const max = this.options.maxTarget ?? MAX_TARGET;
-          if (target > max) {
-            this.warn(`pool set a target easier than our max_target on channel ${channel.channelId}; using max_target`);
-            channel.setTarget(max);
-            target = max;
-          }
-          this.emit('target', {
-            channelId: channel.channelId,
-            target,
-            targetLimbs: targetToLimbs(target),
-            difficulty: channel.difficulty,
-          });
-        }
-      },
+        this.onChannelOpened('extended', msg, msg.extranonceSize),
+      openError: (msg: OpenMiningChannelError) => this.opener.refused(msg),
       submitSharesSuccess: (msg: SubmitSharesSuccess) => {
         this.liveness.touch();
         const shares = this.pending.acceptUpTo(msg.channelId, msg.lastSequenceNumber, this.clock.nowMs());
@@ -648,38 +505,6 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
           share,
         });
       },
-      setExtranoncePrefix: (msg: SetExtranoncePrefix) => {
-        const channel = this.channels.get(msg.channelId);
-        if (channel === undefined) {
-          // The spec: only for explicitly opened channels, never a group.
-          this.warn(`SetExtranoncePrefix for ${msg.channelId}, which is not an open channel here; ignored`);
-          return;
-        }
-        if (!channel.setExtranoncePrefix(msg.extranoncePrefix, MAX_EXTRANONCE_LEN)) {
-          this.warn(
-            `SetExtranoncePrefix of ${msg.extranoncePrefix.length} bytes on channel ${msg.channelId} leaves no room ` +
-              `for our ${channel.extranonceSize} extranonce bytes within ${MAX_EXTRANONCE_LEN}; ignored`,
-          );
-          return;
-        }
-        this.liveness.touch();
-        this.emit('extranoncePrefix', { channelId: msg.channelId, extranoncePrefix: channel.extranoncePrefix.slice() });
-      },
-      setGroupChannel: (msg: SetGroupChannel) => {
-        const unknown = this.channels.setGroup(msg.groupChannelId, msg.channelIds);
-        if (unknown.length > 0) {
-          this.warn(`SetGroupChannel ${msg.groupChannelId} names channels not open here: ${unknown.join(', ')}`);
-        }
-        this.emit('group', {
-          groupChannelId: msg.groupChannelId,
-          channelIds: msg.channelIds.filter((id) => !unknown.includes(id)),
-        });
-      },
-      closeChannel: (msg: CloseChannel) => {
-        for (const c of this.channels.remove(msg.channelId)) {
-          this.emit('channelClosed', { channelId: c.channelId, reason: msg.reasonCode });
-        }
-      },
       updateChannelError: (msg: UpdateChannelError) =>
         this.warn(`pool refused UpdateChannel on channel ${msg.channelId}: ${msg.errorCode}`),
       channelEndpointChanged: (msg: ChannelEndpointChanged) =>
@@ -694,83 +519,21 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     kind: ChannelKind,
     msg: OpenStandardMiningChannelSuccess | OpenExtendedMiningChannelSuccess,
     extranonceSize: number,
-    what: string,
   ): void {
-    const w = this.openWaiters.get(msg.requestId);
-    if (w === undefined) {
-      this.warn(`${what} for request ${msg.requestId} we did not send`);
-      return;
-    }
-    this.openWaiters.delete(msg.requestId);
-    clearTimeout(w.timer);
-    if (w.request.kind !== kind) {
-      w.reject(
-        new Sv2ClientError('channel-rejected', `pool answered our ${w.request.kind} channel request with ${what}`),
-      );
-      return;
-    }
-    if (kind === 'extended' && msg.extranoncePrefix.length + extranonceSize > MAX_EXTRANONCE_LEN) {
-      w.reject(
-        new Sv2ClientError(
-          'channel-rejected',
-          `pool gave an extranonce of ${msg.extranoncePrefix.length} + ${extranonceSize} bytes, over the spec's ${MAX_EXTRANONCE_LEN}`,
-        ),
-      );
-      return;
-    }
     const fixed = (this.serverFlags & REQUIRES_FIXED_VERSION) !== 0;
     const mask = (this.options.versionRollingMask ?? BIP323_VERSION_MASK) & BIP323_VERSION_MASK;
-    const channel = new ChannelState({
-      kind,
-      channelId: msg.channelId,
-      requestId: msg.requestId,
-      userIdentity: w.request.userIdentity,
-      extranoncePrefix: msg.extranoncePrefix,
-      extranonceSize,
-      groupChannelId: msg.groupChannelId,
-      target: targetFromU256(msg.target),
-      versionRolling: { allowed: !fixed, mask: fixed ? 0 : mask >>> 0 },
-      nominalHashRateHs: w.request.nominalHashRateHs,
+    const opened = this.opener.succeeded(kind, msg, extranonceSize, {
+      allowed: !fixed,
+      mask: fixed ? 0 : mask >>> 0,
     });
-    this.channels.add(channel);
-    this.liveness.touch();
-    this.emit('channelOpened', channel.info());
-    w.resolve(channel);
-  }
-
-  private onJob(
-    addressedTo: number,
-    jobId: number,
-    future: boolean,
-    version: number,
-    merkleRoot: Uint8Array | null,
-    what: string,
-    apply: (channel: ChannelState) => JobOutcome,
-  ): void {
-    for (const channel of this.addressed(addressedTo, what)) {
-      const outcome = apply(channel);
-      if (outcome.kind === 'ignored') {
-        this.warn(`channel ${channel.channelId} job ${jobId} ignored: ${outcome.reason}`);
-        continue;
-      }
-      this.emit('job', {
-        channelId: channel.channelId,
-        addressedTo,
-        jobId,
-        future,
-        version,
-        merkleRoot,
-        active: outcome.kind === 'active' ? outcome.job : null,
-      });
+    if (opened.channel === null) {
+      if (opened.problem !== null) this.warn(opened.problem);
+      return;
     }
-  }
-
-  /** The channels a message to `id` reaches (itself, or a group's members); warns when none. */
-  private addressed(id: number, what: string): ChannelState[] {
-    const channels = this.channels.addressed(id);
-    if (channels.length === 0) this.warn(`${what} for channel ${id}, which is not open here; ignored`);
-    else this.liveness.touch();
-    return channels;
+    this.channels.add(opened.channel);
+    this.liveness.touch();
+    this.emit('channelOpened', opened.channel.info());
+    opened.resolve();
   }
 
   private takeSetupWaiter(): Waiter<SetupConnectionSuccess> | null {
@@ -831,11 +594,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     const error = new Sv2ClientError('disconnected', `connection to ${this.host}:${this.port} closed: ${info.message}`);
     const setup = this.takeSetupWaiter();
     setup?.reject(error);
-    for (const w of this.openWaiters.values()) {
-      clearTimeout(w.timer);
-      w.reject(error);
-    }
-    this.openWaiters.clear();
+    this.opener.failAll(error);
     this.channels.clear();
     const lost = this.pending.loseAll(this.clock.nowMs());
     if (lost.length > 0) this.emit('shareResult', { kind: 'lost', shares: lost });
