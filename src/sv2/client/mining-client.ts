@@ -1,3 +1,26 @@
+/**
+ * The mining-device side of Stratum V2: one encrypted connection to a pool, an extended or a standard channel on
+ * it (or several, grouped by the pool), and typed events for the mining engine.
+ *
+ *   const client = new Sv2MiningClient({ url: 'sv2+tcp://pool:34254/9auq…', userIdentity: 'me.rig1',
+ *                                        nominalHashRateHs: 1.2e12, device: { vendor: 'hashaxe', … } });
+ *   client.on('prevHash', (e) => e.job && engine.newTip(e.job));   // new block: drop everything else
+ *   client.on('job', (e) => e.active && engine.activeJob(e.active)); // new work on the same block
+ *   client.on('target', (e) => …);  client.on('shareResult', (r) => …);  client.on('disconnected', (d) => …);
+ *   const channel = await client.connect();
+ *   const seq = client.submitShare({ channelId, jobId, nonce, ntime, version, extranonce });
+ *
+ * Order of events after connect: `connected`, `channelOpened`, then typically `job` (future) and `prevHash`
+ * naming it. A job's `target` is fixed when it activates; `target` events apply to jobs activated later. A job,
+ * prev hash or target addressed to a group reaches every member channel: one event per member.
+ *
+ * The parts: the connection supervisor (this file: connect with the channel choice's fallback, setup, reconnect,
+ * close) with liveness-watch.ts (is the pool alive); the dispatcher (mining-dispatcher.ts: message type →
+ * handler); the channels (channel-opener.ts: open requests and answers; channel-state.ts: jobs per channel;
+ * channel-registry.ts: which channels a group id reaches; channel-messages.ts: jobs, prev hashes, targets,
+ * prefixes and groups applied to them); and the shares (share-sender.ts: the submit hot path;
+ * pending-shares.ts: what became of each share).
+ */
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import { MAX_TARGET, targetToU256 } from '../channel/target.js';
 import { BIP323_VERSION_MASK } from '../channel/version-rolling.js';
