@@ -13,6 +13,8 @@ export interface JobSourceTimings {
   stallTimeoutMs: number;
   shareTimeoutMs: number;
   unansweredSharesTimeoutMs: number;
+  /** The chips roll versions themselves: ask for jobs that allow it (SV2 REQUIRES_VERSION_ROLLING). */
+  requireVersionRolling?: boolean;
 }
 
 /** Opens (without connecting) the source for `pool`; throws with the reason when its URL or key is unusable. */
@@ -30,6 +32,7 @@ export function openJobSource(pool: UpstreamPool, t: JobSourceTimings): JobSourc
         stallTimeoutMs: t.stallTimeoutMs,
         shareTimeoutMs: t.shareTimeoutMs,
         unansweredSharesTimeoutMs: t.unansweredSharesTimeoutMs,
+        requireVersionRolling: t.requireVersionRolling === true,
       });
     default:
       throw new Error(`pool URL ${pool.url}: unsupported scheme ${scheme === '' ? '(none)' : `"${scheme}"`}`);

@@ -8,7 +8,7 @@
  * Shutdown: stop handing out work, CloseChannel, power down with reset held (`stop`).
  */
 import { Bm13xxChain } from '../../drivers/asic/bm13xx-chain.js';
-import type { ChipModelName } from '../../drivers/asic/chip-model.js';
+import { type ChipModelName, chipModel } from '../../drivers/asic/chip-model.js';
 import type { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
 import { openTransport } from '../../drivers/transport/open-transport.js';
 import type { Transport } from '../../drivers/transport/transport.js';
@@ -403,6 +403,8 @@ export class Miner {
         firmware: `hashaxe ${this.options.version}`,
       },
       nominalHashRateHs: () => this.chainHashrateHs(),
+      // BM1366/68/70 roll versions inside the chip: without rolling they lose most of their search space per job.
+      requireVersionRolling: chipModel(board.asic.model.toLowerCase() as ChipModelName).rollsVersions,
       handlers: {
         sessionOpened: (session) => this.engine.setTarget(session.target),
         newTip: (job) => this.engine.newTip(job),

@@ -62,6 +62,8 @@ export interface UpstreamOptions {
   unansweredSharesTimeoutMs?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** The chips roll versions themselves (SV2 asks for REQUIRES_VERSION_ROLLING). */
+  requireVersionRolling?: boolean;
   /** While on a backup, how often the primary is probed (default 5 min). */
   failbackMs?: number;
   /** Opens a source for a pool (tests put their own in; default: by the URL's scheme). */
@@ -280,6 +282,7 @@ export class Upstream implements ShareSubmitter {
       stallTimeoutMs: this.options.stallTimeoutMs ?? 120_000,
       shareTimeoutMs: this.options.shareTimeoutMs ?? 60_000,
       unansweredSharesTimeoutMs: this.options.unansweredSharesTimeoutMs ?? 600_000,
+      requireVersionRolling: this.options.requireVersionRolling === true,
     };
     return (this.options.openSource ?? openJobSource)(pool, timings);
   }

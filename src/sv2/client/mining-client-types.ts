@@ -45,7 +45,8 @@ export interface MiningClientOptions {
   minExtranonceSize?: number;
   /**
    * Ask the pool to only send jobs that allow version rolling (SetupConnection REQUIRES_VERSION_ROLLING): for a
-   * device that needs it to work well (chips that roll versions themselves). Default false.
+   * device that needs it to work well (chips that roll versions themselves). A pool that refuses the flag is
+   * asked again without it. Default false.
    */
   requireVersionRolling?: boolean;
   /**

@@ -112,6 +112,10 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   private readonly shares: ShareSender;
   private setupWaiter: Waiter<SetupConnectionSuccess> | null = null;
   private serverFlags = 0;
+  /** REQUIRES_VERSION_ROLLING is asked for (cleared after a pool refused it: see connectOrClose). */
+  private askVersionRolling: boolean;
+  /** The flags a SetupConnection.Error named as unsupported (0 when none). */
+  private refusedFlags = 0;
   private closedByUser = false;
   /** A connection closed on purpose to try the other channel kind: its close is not news. */
   private quietClose: Sv2Connection | null = null;
@@ -128,6 +132,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       throw new Sv2ClientError('config', `channel must be extended, standard or auto, got ${String(this.choice)}`);
     }
     this.preferred = this.choice === 'standard' ? 'standard' : 'extended';
+    this.askVersionRolling = options.requireVersionRolling === true;
     const minEn = options.minExtranonceSize ?? DEFAULTS.minExtranonceSize;
     if (!Number.isInteger(minEn) || minEn < 0 || minEn > MAX_EXTRANONCE_LEN) {
       throw new Sv2ClientError('config', `minExtranonceSize must be 0..${MAX_EXTRANONCE_LEN} bytes, got ${minEn}`);
@@ -283,11 +288,26 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     }
   }
 
-  /** connectAndOpen, closing the connection when the pool refused the channel (nothing to mine on it). */
+  /**
+   * connectAndOpen, closing the connection when the pool refused the channel (nothing to mine on it). A pool that
+   * refuses REQUIRES_VERSION_ROLLING (it only offers fixed versions) is asked once more without it: mining with a
+   * fixed version is less efficient for chips that roll versions themselves, but better than not mining there.
+   */
   private async connectOrClose(request: ChannelRequest): Promise<ChannelState> {
     try {
       return await this.connectAndOpen(request);
     } catch (err) {
+      if (
+        err instanceof Sv2ClientError &&
+        err.code === 'setup-rejected' &&
+        this.askVersionRolling &&
+        (this.refusedFlags & REQUIRES_VERSION_ROLLING) !== 0 &&
+        !this.closedByUser
+      ) {
+        this.askVersionRolling = false;
+        this.warn('pool refused REQUIRES_VERSION_ROLLING (fixed versions only); connecting again without it');
+        return this.connectOrClose(request);
+      }
       if (err instanceof Sv2ClientError && err.code === 'channel-rejected') {
         this.connection?.close('channel-rejected', err.message);
       }
@@ -334,7 +354,8 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     // A header-only device says so; an extended channel's connection may get extended and group jobs.
     const flags =
       (request.kind === 'standard' ? REQUIRES_STANDARD_JOBS : 0) |
-      (this.options.requireVersionRolling ? REQUIRES_VERSION_ROLLING : 0);
+      (this.askVersionRolling ? REQUIRES_VERSION_ROLLING : 0);
+    this.refusedFlags = 0;
     const device = this.options.device;
     const setup = this.waitFor<SetupConnectionSuccess>((w) => {
       this.setupWaiter = w;
@@ -354,7 +375,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     const success = await setup;
     // Only the two server bits mean anything (SRI pools have echoed the client's flags: sv2-apps #265).
     this.serverFlags = success.flags & (REQUIRES_FIXED_VERSION | REQUIRES_EXTENDED_CHANNELS);
-    if (this.options.requireVersionRolling && (this.serverFlags & REQUIRES_FIXED_VERSION) !== 0) {
+    if (this.askVersionRolling && (this.serverFlags & REQUIRES_FIXED_VERSION) !== 0) {
       // The spec forbids this answer to REQUIRES_VERSION_ROLLING; a pool echoing our flags would not set bit 0.
       this.warn('pool set REQUIRES_FIXED_VERSION although we require version rolling; mining with fixed versions');
     }
@@ -495,6 +516,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       setupSuccess: (msg: SetupConnectionSuccess) => this.takeSetupWaiter()?.resolve(msg),
       setupError: (msg: SetupConnectionError) => {
         const w = this.takeSetupWaiter();
+        this.refusedFlags = msg.flags;
         const text = `pool refused SetupConnection: ${msg.errorCode}${msg.flags ? ` (unsupported flags 0x${msg.flags.toString(16)})` : ''}`;
         w?.reject(new Sv2ClientError('setup-rejected', text, msg.errorCode));
         this.connection?.close('setup-rejected', text);

@@ -14,7 +14,7 @@ for (const [choice, expected] of [
   [undefined, 'extended'],
   ['standard', 'standard'],
 ] as Array<[ChannelChoice | undefined, string]>) {
-  test(`channel ${choice ?? '(default)'}: mines on an ${expected} channel, shown in status, API and /metrics`, async () => {
+  test(`channel ${choice ?? '(default)'}: mines on a channel of kind ${expected}, shown in status, API and /metrics`, async () => {
     const t = await startTestMiner('bitaxe-ultra', {
       ...(choice !== undefined ? { channel: choice } : {}),
       localPool: { sharesPerMinute: 600 },

@@ -282,3 +282,27 @@ test('SetExtranoncePrefix while mining: the next job replaces the work at once a
   }
   assert.ok(events.filter((e) => !e.afterChange).every((e) => bytesToHex(e.extranonce!.subarray(0, 8)) === oldPrefix));
 });
+
+test('REQUIRES_VERSION_ROLLING: asked for, refused by a fixed-version pool, asked again without it; jobs then forbid rolling', async () => {
+  const fixed = await pool({ versionRolling: false });
+  const c = client(fixed, { channel: 'extended', requireVersionRolling: true });
+  const warnings: string[] = [];
+  c.on('warning', (w) => warnings.push(w.message));
+  const prev = nextEvent(c, 'prevHash');
+  const channel = await c.connect();
+  assert.ok(
+    warnings.some((w) => /refused REQUIRES_VERSION_ROLLING/.test(w)),
+    warnings.join('\n'),
+  );
+  assert.deepEqual(channel.versionRolling, { allowed: false, mask: 0 }, 'REQUIRES_FIXED_VERSION honoured');
+  const job = (await prev).job!;
+  assert.deepEqual(job.versionRolling, { allowed: false, mask: 0 });
+  assert.equal(fixed.stats().connections.closedByCode['setup-rejected'], 1, 'the first SetupConnection was refused');
+  // A pool that allows rolling takes the flag at once, and its extended jobs allow BIP323's bits.
+  const rolling = await pool();
+  const r = client(rolling, { channel: 'extended', requireVersionRolling: true });
+  const prev2 = nextEvent(r, 'prevHash');
+  assert.deepEqual((await r.connect()).versionRolling, { allowed: true, mask: 0x1fffffe0 });
+  assert.deepEqual((await prev2).job!.versionRolling, { allowed: true, mask: 0x1fffffe0 });
+  assert.equal(rolling.stats().connections.closedByCode['setup-rejected'], undefined);
+});
