@@ -220,7 +220,7 @@ test('SetExtranoncePrefix while mining: the next job replaces the work at once a
   });
   emulator.attach(device);
   closers.push(() => emulator.close());
-  const chain = new Bm13xxChain(host, { model: 'bm1366', expectedChips: 1, delayScale: 0, enumerateSilenceMs: 20 });
+  const chain = new Bm13xxChain(host, { model: 'bm1366', expectedChips: 1, delayScale: 0, enumerateSilenceMs: 250 });
   closers.push(() => chain.close());
   await chain.init();
   await chain.switchBaud();
