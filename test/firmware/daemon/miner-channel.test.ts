@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StatusReporter } from '../../../firmware/daemon/status-line.js';
 import type { ChannelChoice } from '../../../src/config/miner-config.js';
+import { runCliCaptured } from '../../support/cli.js';
 import { eventually, startTestMiner } from '../../support/miner.js';
 import { parsePrometheusText } from '../../support/prometheus.js';
 
@@ -31,6 +32,9 @@ for (const [choice, expected] of [
       assert.ok(api !== null);
       const info = (await (await fetch(`${api}/api/system/info`)).json()) as Record<string, unknown>;
       assert.equal(info.stratumV2ChannelType, expected);
+      const cli = await runCliCaptured(['status', '--api', api]);
+      assert.equal(cli.code, 0, cli.stderr);
+      assert.match(cli.stdout, new RegExp(`^pool .* \\(${expected} channel\\)$`, 'm'));
       const metrics = parsePrometheusText(await (await fetch(`${api}/metrics`)).text());
       const samples = metrics.get('hashaxe_pool_channel_info')?.samples ?? [];
       assert.deepEqual(
