@@ -12,8 +12,7 @@
 import { CoinbaseError, stripWitness } from '../../bitcoin/coinbase.js';
 import type { CoinbaseHeaderSource } from '../../mining/job.js';
 
-/** The spec's maximum for extranonce_prefix + extranonce (SRI's MAX_EXTRANONCE_LEN). */
-export const MAX_EXTRANONCE_LEN = 32;
+export { MAX_EXTRANONCE_LEN } from '../messages/mining.js';
 
 export interface ExtendedJobPieces {
   coinbaseTxPrefix: Uint8Array;

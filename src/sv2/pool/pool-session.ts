@@ -11,7 +11,6 @@
  * id is never in use twice across a channel and its group (sv2-spec #209).
  */
 import { hashRateToTarget, minTarget, targetFromU256, targetToU256 } from '../channel/target.js';
-import { MAX_EXTRANONCE_LEN } from '../client/extended-job.js';
 import { Sv2ProtocolError } from '../codec/errors.js';
 import type { Sv2Frame } from '../codec/frame.js';
 import {
@@ -39,6 +38,7 @@ import {
 } from '../messages/flags.js';
 import {
   CloseChannel,
+  MAX_EXTRANONCE_LEN,
   NewExtendedMiningJob,
   NewMiningJob,
   OpenExtendedMiningChannel,
