@@ -53,7 +53,6 @@ import {
   UpdateChannel,
   type UpdateChannelError,
 } from '../messages/mining.js';
-import { parseAuthorityKey } from '../noise/authority-key.js';
 import { DEFAULT_CERTIFICATE_LEEWAY_SEC } from '../noise/certificate.js';
 import { type CloseInfo, type ConnectionLimits, Sv2ConnectError, Sv2Connection } from '../transport/connection.js';
 import type { ActiveJob, ChannelKind, MiningChannelInfo } from './channel.js';
@@ -61,7 +60,7 @@ import { channelMessageHandlers } from './channel-messages.js';
 import { ChannelOpener, type ChannelRequest } from './channel-opener.js';
 import { ChannelRegistry } from './channel-registry.js';
 import type { ChannelState } from './channel-state.js';
-import { MAX_EXTRANONCE_LEN } from './extended-job.js';
+import { checkClientOptions } from './client-options.js';
 import { LivenessWatch } from './liveness-watch.js';
 import {
   type ChannelChoice,
@@ -72,7 +71,6 @@ import {
 import { dispatchMiningMessage, type MiningClientHandlers } from './mining-dispatcher.js';
 import { PendingShares, type ShareStats } from './pending-shares.js';
 import { ShareSender, type ShareToSubmit } from './share-sender.js';
-import { parseSv2Url } from './url.js';
 
 export * from './mining-client-types.js';
 
@@ -89,7 +87,6 @@ const DEFAULTS = {
   shareTimeoutMs: 120_000,
   unansweredSharesTimeoutMs: 600_000,
   checkIntervalMs: 1_000,
-  minExtranonceSize: 4,
 };
 
 export type { ShareToSubmit } from './share-sender.js';
@@ -127,23 +124,10 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     super();
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
-    this.choice = options.channel ?? 'auto';
-    if (!['auto', 'extended', 'standard'].includes(this.choice)) {
-      throw new Sv2ClientError('config', `channel must be extended, standard or auto, got ${String(this.choice)}`);
-    }
+    const checked = checkClientOptions(options);
+    this.choice = checked.choice;
     this.preferred = this.choice === 'standard' ? 'standard' : 'extended';
     this.askVersionRolling = options.requireVersionRolling === true;
-    const minEn = options.minExtranonceSize ?? DEFAULTS.minExtranonceSize;
-    if (!Number.isInteger(minEn) || minEn < 0 || minEn > MAX_EXTRANONCE_LEN) {
-      throw new Sv2ClientError('config', `minExtranonceSize must be 0..${MAX_EXTRANONCE_LEN} bytes, got ${minEn}`);
-    }
-    const mask = options.versionRollingMask;
-    if (mask !== undefined && (!Number.isInteger(mask) || (mask & ~BIP323_VERSION_MASK) !== 0)) {
-      throw new Sv2ClientError(
-        'config',
-        `versionRollingMask 0x${(mask >>> 0).toString(16)} has bits outside BIP323's 0x1fffffe0, which no SV2 pool accepts`,
-      );
-    }
     this.liveness = new LivenessWatch(
       {
         clock: this.clock,
@@ -167,40 +151,12 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     this.opener = new ChannelOpener({
       timeoutMs: options.setupTimeoutMs ?? DEFAULTS.setupTimeoutMs,
       ...(options.maxTarget !== undefined ? { maxTarget: options.maxTarget } : {}),
-      minExtranonceSize: minEn,
+      minExtranonceSize: checked.minExtranonceSize,
       onTimeout: (message) => this.connection?.close('timeout', message),
     });
-    let endpoint: ReturnType<typeof parseSv2Url>;
-    try {
-      endpoint = parseSv2Url(options.url);
-    } catch (err) {
-      throw new Sv2ClientError('config', err instanceof Error ? err.message : String(err));
-    }
-    this.host = endpoint.host;
-    this.port = endpoint.port;
-    let key = endpoint.authorityKey;
-    if (options.authorityKey !== undefined) {
-      try {
-        key =
-          typeof options.authorityKey === 'string'
-            ? parseAuthorityKey(options.authorityKey)
-            : options.authorityKey.slice();
-      } catch (err) {
-        throw new Sv2ClientError('config', err instanceof Error ? err.message : String(err));
-      }
-      if (key.length !== 32) throw new Sv2ClientError('config', 'authority key must be a 32-byte x-only key');
-    }
-    if (key === null && !options.allowUnauthenticated) {
-      throw new Sv2ClientError(
-        'config',
-        `no authority key for ${this.host}:${this.port}: add it to the URL (sv2+tcp://host:port/<key>) or set ` +
-          'allowUnauthenticated for a pool on your own LAN',
-      );
-    }
-    if (!Number.isFinite(options.nominalHashRateHs) || options.nominalHashRateHs < 0) {
-      throw new Sv2ClientError('config', `nominal hash rate must be ≥ 0 H/s, got ${options.nominalHashRateHs}`);
-    }
-    this.authorityKey = key;
+    this.host = checked.host;
+    this.port = checked.port;
+    this.authorityKey = checked.authorityKey;
   }
 
   get connected(): boolean {
