@@ -96,6 +96,12 @@ function render(
     'Hash rate the chips should give at the applied frequency, GH/s.',
     [[{}, clock.expectedHashrateGhs]],
   );
+  e.family(
+    'hashaxe_pool_channel_info',
+    'gauge',
+    'The pool connection in use: protocol and channel kind (always 1; absent while no pool gives work).',
+    m.pool?.channelKind ? [[{ protocol: m.pool.protocol, channel: m.pool.channelKind }, 1]] : [],
+  );
   e.family('hashaxe_shares_total', 'counter', 'Shares answered by the pool, by result.', [
     [{ result: 'accepted' }, m.sharesAccepted],
     [{ result: 'rejected' }, m.sharesRejected],

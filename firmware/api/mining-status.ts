@@ -20,7 +20,8 @@ export interface MiningStatus {
   hwErrors: number;
   /** Per chip: verified nonces, hardware errors (nonces that did not hash to the ticket), hash rate. */
   chips: Array<{ nonces: number; hwErrors: number; hashrateGhs?: number }>;
-  pool: { url: string; port: number; user: string; protocol: 'SV2' | 'SV1' } | null;
+  /** `channelKind`: the SV2 channel in use (extended or standard), once the pool gave work. */
+  pool: { url: string; port: number; user: string; protocol: 'SV2' | 'SV1'; channelKind?: string } | null;
   miningPaused?: boolean;
 }
 

@@ -168,6 +168,8 @@ function miningFields(
     stratumPort: m.pool?.port ?? 0,
     stratumUser: m.pool?.user ?? '',
     stratumProtocol: m.pool?.protocol ?? '',
+    // AxeOS's own field ("standard"/"extended"): here the channel in use, empty while no pool gives work.
+    stratumV2ChannelType: m.pool?.channelKind ?? '',
     hashrateMonitor: {
       asics: Array.from({ length: board.asic.count }, (_, i) => ({
         total: round(m.chips[i]?.hashrateGhs ?? 0),

@@ -2,6 +2,7 @@ import { loadBoard } from '../../src/config/board-loader.js';
 import { BoardConfigError } from '../../src/config/board-validate.js';
 import { ConfigFieldError } from '../../src/config/json-reader.js';
 import {
+  CHANNEL_CHOICES,
   checkSettingsForBoard,
   DEFAULT_MINER_CONFIG,
   isSv2Url,
@@ -39,6 +40,8 @@ A config file (--config) holds the same and more (several pools for failover, se
   --pool URL|local        SV2 pool (repeatable: failover order); local = the embedded pool (default)
   --authority KEY         pool authority public key (base58check), if not in the URL
   --user NAME             worker name for the pool (default hashaxe)
+  --channel KIND          SV2 channel: extended, standard or auto (default: extended, falling back to standard
+                          if the pool refuses it, and the other way round); applies to every pool
   --peripherals MODE      fan/sensors/regulator/reset: auto (emulated with --port emulated, hardware with
                           board, /dev/tty* and /dev/serial*, none otherwise), hardware, emulated or none
   --difficulty-scale S    chips behind --port report at ticket × S (an external \`hashaxe emulate\` prints it)
@@ -57,6 +60,7 @@ interface MineFlags {
   pool?: string[];
   authority?: string;
   user?: string;
+  channel?: string;
   peripherals?: string;
   'difficulty-scale'?: string;
   hashrate?: string;
@@ -93,9 +97,17 @@ export function resolveMinerConfig(flags: MineFlags): MinerConfig {
             `--pool must be sv2+tcp://HOST:PORT[/AUTHORITY_KEY] or local, got ${JSON.stringify(url)}`,
           );
         }
-        return { url, user: null, authorityKey: null };
+        return { url, user: null, authorityKey: null, channel: null };
       });
     }
+  }
+  if (flags.channel !== undefined) {
+    const choice = CHANNEL_CHOICES.find((c) => c === flags.channel);
+    if (choice === undefined) {
+      throw new UsageError(`--channel must be extended, standard or auto, got ${JSON.stringify(flags.channel)}`);
+    }
+    config.channel = choice;
+    config.pools = config.pools.map((p) => ({ ...p, channel: choice }));
   }
   if (flags.authority !== undefined) {
     try {
@@ -182,6 +194,7 @@ export const mine: Command = {
         pool: { type: 'string', multiple: true },
         authority: { type: 'string' },
         user: { type: 'string' },
+        channel: { type: 'string' },
         peripherals: { type: 'string' },
         'difficulty-scale': { type: 'string' },
         hashrate: { type: 'string' },

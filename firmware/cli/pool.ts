@@ -9,12 +9,15 @@ import { type CliIo, type Command, EXIT_OK, printJson, UsageError, WorkError } f
 
 const usage = `Usage: hashaxe pool [--listen HOST:PORT] [--share-rate N/min] [--block-interval SECONDS]
                     [--job-interval SECONDS] [--in-flight-grace SECONDS] [--authority-secret-file PATH]
-                    [--cert-validity SECONDS] [--stats-interval SECONDS] [--json]
+                    [--cert-validity SECONDS] [--stats-interval SECONDS] [--channels KINDS]
+                    [--share-batch N] [--json]
 
 Runs hashaxe's local Stratum V2 pool: Noise-encrypted, authenticated by a certificate signed with an authority
-key it prints, standard channels, jobs from a synthetic chain (a random previous hash every --block-interval
-seconds, a real coinbase per channel, merkle root), a target from each channel's nominal hash rate, and full
-validation of every share (header rebuilt, SHA-256d, target, stale, duplicate). A share of the block just
+key it prints, extended channels (as SRI's pool) and standard ones, group channels for a connection with several
+extended channels, jobs from a synthetic chain (a random previous hash every --block-interval seconds, a real
+coinbase per channel, merkle root or coinbase pieces + merkle path), a target from each channel's nominal hash
+rate, and full validation of every share (header rebuilt — an extended share's coinbase from prefix ‖ extranonce
+‖ suffix — SHA-256d, target, stale, duplicate). A share of the block just
 replaced that was plausibly in flight when it changed (within --in-flight-grace, before the channel's first share
 on the new block) is judged, not refused as stale; it counts as accepted work, never as a block. Nothing it finds
 is a real block. It runs until interrupted (Ctrl-C / SIGTERM) and then stops cleanly.
@@ -29,6 +32,9 @@ is a real block. It runs until interrupted (Ctrl-C / SIGTERM) and then stops cle
                               printed public key stays the same across restarts (default: a new key per run)
   --cert-validity S           lifetime of each handshake's certificate (default 3600)
   --stats-interval S          print statistics every S seconds (default 10; 0 = only when stopping)
+  --channels KINDS            channel kinds served: extended,standard (default), extended (standard refused,
+                              REQUIRES_EXTENDED_CHANNELS) or standard (extended refused)
+  --share-batch N             accepted shares per SubmitShares.Success (default 1; SRI's pool uses 10)
   --json                      one JSON object per line: "ready" (authority key, URL), "connection",
                               "connectionClosed", "channelOpened", "stats", and "stopped" with final statistics`;
 
@@ -82,6 +88,17 @@ function readAuthoritySecret(path: string | undefined): Uint8Array | undefined {
   }
 }
 
+/** "extended,standard" (either order), "extended" or "standard". */
+function parseChannelKinds(text: string | undefined): { extended: boolean; standard: boolean } {
+  if (text === undefined) return { extended: true, standard: true };
+  const parts = text.split(',').map((p) => p.trim());
+  const ok = parts.length > 0 && parts.length <= 2 && parts.every((p) => p === 'extended' || p === 'standard');
+  if (!ok || new Set(parts).size !== parts.length) {
+    throw new UsageError(`--channels must be extended,standard, extended or standard, got ${JSON.stringify(text)}`);
+  }
+  return { extended: parts.includes('extended'), standard: parts.includes('standard') };
+}
+
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 
 function statsLine(s: PoolStats): Record<string, unknown> {
@@ -93,6 +110,8 @@ function statsLine(s: PoolStats): Record<string, unknown> {
     chain: s.chain,
     channels: s.channels.map((c) => ({
       channelId: c.channelId,
+      kind: c.kind,
+      groupChannelId: c.groupChannelId,
       connectionId: c.connectionId,
       userIdentity: c.userIdentity,
       open: c.open,
@@ -130,6 +149,8 @@ export const pool: Command = {
       {
         listen: { type: 'string' },
         'share-rate': { type: 'string' },
+        channels: { type: 'string' },
+        'share-batch': { type: 'string' },
         'block-interval': { type: 'string' },
         'job-interval': { type: 'string' },
         'in-flight-grace': { type: 'string' },
@@ -155,6 +176,9 @@ export const pool: Command = {
         ? 3600
         : parseIntInRange('--cert-validity', values['cert-validity'], 60, 10 * 365 * 86_400);
     const authoritySecretKey = readAuthoritySecret(values['authority-secret-file']);
+    const kinds = parseChannelKinds(values.channels);
+    const shareBatchSize =
+      values['share-batch'] === undefined ? 1 : parseIntInRange('--share-batch', values['share-batch'], 1, 1000);
     const json = values.json === true;
 
     let local: LocalPool;
@@ -168,6 +192,9 @@ export const pool: Command = {
         inFlightGraceMs,
         certificateValiditySec,
         authoritySecretKey,
+        extendedChannels: kinds.extended,
+        standardChannels: kinds.standard,
+        shareBatchSize,
       });
     } catch (err) {
       if (err instanceof RangeError) throw new UsageError(`--authority-secret-file: ${err.message}`);
@@ -191,6 +218,8 @@ export const pool: Command = {
         jobIntervalSec: jobIntervalMs / 1000,
         inFlightGraceSec: inFlightGraceMs / 1000,
         certificateValiditySec,
+        channels: [...(kinds.extended ? ['extended'] : []), ...(kinds.standard ? ['standard'] : [])],
+        shareBatchSize,
       });
     } else {
       io.stdout(
@@ -218,6 +247,8 @@ export const pool: Command = {
         printJson(io, {
           event: 'channelOpened',
           channelId: c.channelId,
+          kind: c.kind,
+          groupChannelId: c.groupChannelId,
           connectionId: c.connectionId,
           userIdentity: c.userIdentity,
           nominalHashRateHs: c.nominalHashRateHs,
@@ -225,7 +256,7 @@ export const pool: Command = {
         });
       } else {
         io.stdout(
-          `channel ${c.channelId} opened for ${JSON.stringify(c.userIdentity)} ` +
+          `${c.kind} channel ${c.channelId}${c.groupChannelId !== 0 ? ` (group ${c.groupChannelId})` : ''} opened for ${JSON.stringify(c.userIdentity)} ` +
             `(${c.nominalHashRateHs} H/s, difficulty ${c.difficulty.toPrecision(4)})\n`,
         );
       }

@@ -13,6 +13,8 @@ export interface JobSourceTimings {
   stallTimeoutMs: number;
   shareTimeoutMs: number;
   unansweredSharesTimeoutMs: number;
+  /** The chips roll versions themselves: ask for jobs that allow it (SV2 REQUIRES_VERSION_ROLLING). */
+  requireVersionRolling?: boolean;
 }
 
 /** Opens (without connecting) the source for `pool`; throws with the reason when its URL or key is unusable. */
@@ -24,11 +26,13 @@ export function openJobSource(pool: UpstreamPool, t: JobSourceTimings): JobSourc
         url: pool.url,
         ...(pool.authorityKey !== null ? { authorityKey: pool.authorityKey } : {}),
         userIdentity: pool.user,
+        channel: pool.channel ?? 'auto',
         nominalHashRateHs: t.nominalHashRateHs,
         device: t.device,
         stallTimeoutMs: t.stallTimeoutMs,
         shareTimeoutMs: t.shareTimeoutMs,
         unansweredSharesTimeoutMs: t.unansweredSharesTimeoutMs,
+        requireVersionRolling: t.requireVersionRolling === true,
       });
     default:
       throw new Error(`pool URL ${pool.url}: unsupported scheme ${scheme === '' ? '(none)' : `"${scheme}"`}`);

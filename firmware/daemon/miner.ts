@@ -8,7 +8,7 @@
  * Shutdown: stop handing out work, CloseChannel, power down with reset held (`stop`).
  */
 import { Bm13xxChain } from '../../drivers/asic/bm13xx-chain.js';
-import type { ChipModelName } from '../../drivers/asic/chip-model.js';
+import { type ChipModelName, chipModel } from '../../drivers/asic/chip-model.js';
 import type { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
 import { openTransport } from '../../drivers/transport/open-transport.js';
 import type { Transport } from '../../drivers/transport/transport.js';
@@ -16,6 +16,7 @@ import { MAX_TARGET } from '../../src/bitcoin/target.js';
 import type { BoardDefinition } from '../../src/config/board.js';
 import type { MinerConfig } from '../../src/config/miner-config.js';
 import { MiningEngine } from '../../src/mining/engine.js';
+import { WHOLE_EXTRANONCE } from '../../src/mining/extranonce-partition.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
 import { LocalPool } from '../../src/sv2/pool/local-pool.js';
 import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/units.js';
@@ -81,6 +82,8 @@ export interface MinerSummary {
   uptimeSeconds: number;
   board: string;
   pool: string | null;
+  /** The SV2 channel kind mined on last (extended or standard). */
+  channel: string | null;
 }
 
 export class MinerStartError extends Error {
@@ -332,6 +335,9 @@ export class Miner {
     this.engineRef = new MiningEngine({
       chain,
       submitter: { submitShare: (s) => this.requireUpstream().submitShare(s) },
+      // One board behind this host's channel: its whole extranonce space. A host driving several boards behind
+      // one channel gives each its own share (extranonce-partition.ts), so no two ever build the same coinbase.
+      extranonceShare: WHOLE_EXTRANONCE,
       hashrateHs: this.chainHashrateHs(),
       target: MAX_TARGET,
       difficultyScale: this.difficultyScale(),
@@ -371,7 +377,7 @@ export class Miner {
         prevHashIntervalMs: lp.blockIntervalSec * 1000,
         jobIntervalMs: lp.jobIntervalSec * 1000,
       });
-      this.pools = [{ url: this.localPool.url, user: config.user, authorityKey: null }];
+      this.pools = [{ url: this.localPool.url, user: config.user, authorityKey: null, channel: config.channel }];
       if (this.rig === null) {
         this.log.warn(
           'no pool configured: real chips are mining on the local test pool, where nothing is paid; add pools to the config',
@@ -382,7 +388,12 @@ export class Miner {
           `a new block every ${lp.blockIntervalSec} s, target ${lp.sharesPerMinute} shares/min`,
       );
     } else {
-      this.pools = config.pools.map((p) => ({ url: p.url, user: p.user ?? config.user, authorityKey: p.authorityKey }));
+      this.pools = config.pools.map((p) => ({
+        url: p.url,
+        user: p.user ?? config.user,
+        authorityKey: p.authorityKey,
+        channel: p.channel ?? config.channel,
+      }));
     }
     this.upstream = new Upstream({
       pools: this.pools,
@@ -392,6 +403,8 @@ export class Miner {
         firmware: `hashaxe ${this.options.version}`,
       },
       nominalHashRateHs: () => this.chainHashrateHs(),
+      // BM1366/68/70 roll versions inside the chip: without rolling they lose most of their search space per job.
+      requireVersionRolling: chipModel(board.asic.model.toLowerCase() as ChipModelName).rollsVersions,
       handlers: {
         sessionOpened: (session) => this.engine.setTarget(session.target),
         newTip: (job) => this.engine.newTip(job),
@@ -532,7 +545,13 @@ export class Miner {
       pool:
         poolUrl === null
           ? null
-          : { url: redact(poolUrl), port: poolPort(poolUrl), user: up?.pool.user ?? '', protocol: 'SV2' },
+          : {
+              url: redact(poolUrl),
+              port: poolPort(poolUrl),
+              user: up?.pool.user ?? '',
+              protocol: 'SV2',
+              ...(up?.channelKind ? { channelKind: up.channelKind } : {}),
+            },
       miningPaused: !this.chipsUp || !(up?.connected ?? false),
     };
   }
@@ -583,6 +602,7 @@ export class Miner {
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       board: this.options.board.name,
       pool: this.upstream !== null ? redact(this.upstream.state.pool.url) : null,
+      channel: this.upstream?.state.channelKind ?? null,
     };
   }
 

@@ -64,7 +64,8 @@ export class StatusReporter {
       );
       if (t.overheat !== null) parts.push(`OVERHEAT: ${t.overheat.reason}`);
     }
-    parts.push(m.miningPaused ? 'paused' : `diff ${formatDifficulty(m.poolDifficulty ?? 0)}`);
+    const channel = m.pool?.channelKind ? ` (${m.pool.channelKind})` : '';
+    parts.push(m.miningPaused ? 'paused' : `diff ${formatDifficulty(m.poolDifficulty ?? 0)}${channel}`);
     parts.push(`up ${formatUptime(m.uptimeSeconds)}`);
     return parts.join(' | ');
   }

@@ -11,6 +11,7 @@
  * and a primary still down never interrupts the backup.
  */
 
+import type { ChannelChoice } from '../../src/config/miner-config.js';
 import type { ShareSubmitter } from '../../src/mining/engine.js';
 import type { MinedShare, MiningJob } from '../../src/mining/job.js';
 import type {
@@ -28,6 +29,8 @@ export interface UpstreamPool {
   url: string;
   user: string;
   authorityKey: string | null;
+  /** SV2: which channel kind to open (default auto). */
+  channel?: ChannelChoice;
 }
 
 /** What the engine side hears from the upstream. */
@@ -59,6 +62,8 @@ export interface UpstreamOptions {
   unansweredSharesTimeoutMs?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** The chips roll versions themselves (SV2 asks for REQUIRES_VERSION_ROLLING). */
+  requireVersionRolling?: boolean;
   /** While on a backup, how often the primary is probed (default 5 min). */
   failbackMs?: number;
   /** Opens a source for a pool (tests put their own in; default: by the URL's scheme). */
@@ -277,6 +282,7 @@ export class Upstream implements ShareSubmitter {
       stallTimeoutMs: this.options.stallTimeoutMs ?? 120_000,
       shareTimeoutMs: this.options.shareTimeoutMs ?? 60_000,
       unansweredSharesTimeoutMs: this.options.unansweredSharesTimeoutMs ?? 600_000,
+      requireVersionRolling: this.options.requireVersionRolling === true,
     };
     return (this.options.openSource ?? openJobSource)(pool, timings);
   }

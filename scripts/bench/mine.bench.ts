@@ -4,7 +4,10 @@
  * to `hashaxe pool` running in its own process (as a real pool would: its work is not the device's).
  *
  * mine.job-switch  the pool's SetNewPrevHash, decrypted, reaches the client → the job frame for it is handed
- *                  to the chip transport.
+ *                  to the chip transport. `mine.*` run on a standard channel (the merkle root is given);
+ *                  `mine.extended.*` on an extended channel, where the job switch also builds the coinbase
+ *                  (prefix ‖ extranonce_prefix ‖ extranonce ‖ suffix), hashes it and folds it up the merkle path,
+ *                  and the share carries the extranonce rolled (SubmitSharesExtended).
  * mine.share-path  a nonce frame is handed to the driver by the chip transport → the encrypted SubmitShares
  *                  bytes are handed to the socket.
  * *.floor          about a microsecond of arithmetic (no memory) woken on the same cadence in the same run:
@@ -34,10 +37,11 @@ import { MiningEngine } from '../../src/mining/engine.js';
 import { HeaderTemplate } from '../../src/mining/header-template.js';
 import { ticketTarget } from '../../src/mining/ticket.js';
 import type { Work } from '../../src/mining/work.js';
+import type { ChannelKind } from '../../src/sv2/client/channel.js';
+import { ChannelState } from '../../src/sv2/client/channel-state.js';
 import type { FrameEvent, Sv2MiningClient } from '../../src/sv2/client/mining-client.js';
-import { StandardChannelState } from '../../src/sv2/client/standard-channel.js';
 import { Sv2JobSource } from '../../src/sv2/client/sv2-job-source.js';
-import { NewMiningJob, SetNewPrevHash } from '../../src/sv2/messages/mining.js';
+import { NewExtendedMiningJob, NewMiningJob, SetNewPrevHash } from '../../src/sv2/messages/mining.js';
 import { type BenchCase, type LatencySamples, quantile } from './harness.js';
 
 const BM1366 = chipModel('bm1366');
@@ -155,7 +159,7 @@ async function startChildPool(blockIntervalSec: number): Promise<ChildPool> {
   };
 }
 
-async function startRig(blockIntervalSec: number): Promise<Rig> {
+async function startRig(blockIntervalSec: number, channel: ChannelKind): Promise<Rig> {
   let socket: Socket | null = null;
   const onSocket = (message: unknown): void => {
     socket ??= (message as { socket: Socket }).socket;
@@ -169,6 +173,7 @@ async function startRig(blockIntervalSec: number): Promise<Rig> {
     url: pool.url,
     userIdentity: 'bench',
     nominalHashRateHs: 1,
+    channel,
     device: { vendor: 'hashaxe', hardwareVersion: 'bench', firmware: 'bench' },
   });
   const client = source.sv2;
@@ -206,7 +211,9 @@ async function startRig(blockIntervalSec: number): Promise<Rig> {
   source.on('job', (job) => engine.activeJob(job));
   source.on('target', (e) => engine.setTarget(e.target));
   source.on('shareAnswer', (e) => engine.onShareResult(e));
-  engine.setTarget((await source.connect()).target);
+  const session = await source.connect();
+  if (session.channelKind !== channel) throw new Error(`asked for a ${channel} channel, got ${session.channelKind}`);
+  engine.setTarget(session.target);
   unsubscribe('net.client.socket', onSocket);
   if (socket === null) throw new Error('the client socket was not seen on net.client.socket');
   rig.socket = socket;
@@ -231,8 +238,9 @@ let nonceCounter = 1;
 async function latencies(
   ms: number,
   nonceEveryMs: number,
+  channel: ChannelKind = 'standard',
 ): Promise<{ jobSwitch: number[]; sharePath: number[]; floor: number[] }> {
-  const r = await startRig(0.1);
+  const r = await startRig(0.1, channel);
   const jobSwitch: number[] = [];
   const sharePath: number[] = [];
   // t0: the SetNewPrevHash frame is decrypted and handed to the client (before it is decoded).
@@ -415,8 +423,8 @@ function verifyOnly(n: number): number {
 const RUN_MS = 4000;
 
 /** Steady state: a nonce (a share) every `nonceEveryMs`, a block every 100 ms; samples pooled. */
-async function steady(nonceEveryMs: number): Promise<LatencySamples> {
-  const { jobSwitch, sharePath, floor } = await latencies(RUN_MS, nonceEveryMs);
+async function steady(nonceEveryMs: number, channel: ChannelKind = 'standard'): Promise<LatencySamples> {
+  const { jobSwitch, sharePath, floor } = await latencies(RUN_MS, nonceEveryMs, channel);
   if (jobSwitch.length < 30 || sharePath.length < 300) {
     throw new Error(`too few samples: ${jobSwitch.length} job switches, ${sharePath.length} shares`);
   }
@@ -434,7 +442,18 @@ async function jobSwitchCodePath(): Promise<Record<string, number>> {
   host.observe = (): void => {
     written = performance.now();
   };
-  const channel = new StandardChannelState(1, 1, 'bench', new Uint8Array(8), 0, MAX_TARGET, BIP320_ROLLING, 1);
+  const channel = new ChannelState({
+    kind: 'standard',
+    channelId: 1,
+    requestId: 1,
+    userIdentity: 'bench',
+    extranoncePrefix: new Uint8Array(8),
+    extranonceSize: 0,
+    groupChannelId: 0,
+    target: MAX_TARGET,
+    versionRolling: BIP320_ROLLING,
+    nominalHashRateHs: 1,
+  });
   const engine = new MiningEngine({
     chain,
     submitter: { submitShare: () => 0 },
@@ -472,6 +491,72 @@ async function jobSwitchCodePath(): Promise<Record<string, number>> {
   return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
 }
 
+/**
+ * The same warm loop on an extended channel with a mainnet-sized job: a 12-level merkle path (about 4,000
+ * transactions) and a 250-byte coinbase, so the switch includes the coinbase hash and 12 merkle folds.
+ */
+async function extendedJobSwitchCodePath(): Promise<Record<string, number>> {
+  const { chain, host, device } = await chainOnMemoryLine();
+  let written = 0;
+  host.observe = (): void => {
+    written = performance.now();
+  };
+  const channel = new ChannelState({
+    kind: 'extended',
+    channelId: 1,
+    requestId: 1,
+    userIdentity: 'bench',
+    extranoncePrefix: new Uint8Array(8).fill(1),
+    extranonceSize: 8,
+    groupChannelId: 0,
+    target: MAX_TARGET,
+    versionRolling: BIP320_ROLLING,
+    nominalHashRateHs: 1,
+  });
+  const engine = new MiningEngine({
+    chain,
+    submitter: { submitShare: () => 0 },
+    hashrateHs: 1,
+    target: MAX_TARGET,
+    difficultyScale: 2 ** -32,
+    refreshIntervalMs: 60_000,
+  });
+  const merklePath = Array.from({ length: 12 }, (_, i) => new Uint8Array(32).fill(i + 1));
+  const coinbaseTxPrefix = new Uint8Array(42).fill(2);
+  const coinbaseTxSuffix = new Uint8Array(200).fill(4);
+  const prevHash = new Uint8Array(32).fill(7);
+  const samples: number[] = [];
+  for (let i = 0; i < 3000; i++) {
+    coinbaseTxPrefix[0] = i;
+    const job = NewExtendedMiningJob.encode({
+      channelId: 1,
+      jobId: i,
+      minNtime: null,
+      version: 0x20000000,
+      versionRollingAllowed: true,
+      merklePath,
+      coinbaseTxPrefix,
+      coinbaseTxSuffix,
+    });
+    channel.onNewExtendedMiningJob(NewExtendedMiningJob.decode(job), 0);
+    prevHash[0] = i;
+    const frame = SetNewPrevHash.encode({
+      channelId: 1,
+      jobId: i,
+      prevHash,
+      minNtime: 1_700_000_000,
+      nbits: 0x1d00ffff,
+    });
+    const t0 = performance.now();
+    engine.newTip(channel.onSetNewPrevHash(SetNewPrevHash.decode(frame), 0).job);
+    if (i >= 1000) samples.push((written - t0) * 1000);
+  }
+  engine.stop();
+  await chain.close();
+  await device.close();
+  return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
+}
+
 /** The device idle between blocks (no nonces): everything it runs on a block change is cold. */
 async function idle(): Promise<LatencySamples> {
   const { jobSwitch, floor } = await latencies(RUN_MS, 0);
@@ -485,6 +570,12 @@ export const benches: BenchCase[] = [
     measure: () => steady(10),
   },
   {
+    name: 'mine.extended',
+    unit: 'µs',
+    baseline: 'mine',
+    measure: () => steady(10, 'extended'),
+  },
+  {
     name: 'mine.busy',
     unit: 'µs',
     measure: () => steady(1),
@@ -493,6 +584,12 @@ export const benches: BenchCase[] = [
     name: 'mine.job-switch-code',
     unit: 'µs',
     measure: jobSwitchCodePath,
+  },
+  {
+    name: 'mine.extended.job-switch-code',
+    unit: 'µs',
+    baseline: 'mine.job-switch-code',
+    measure: extendedJobSwitchCodePath,
   },
   {
     name: 'mine.idle',

@@ -1,4 +1,4 @@
-import { sha256d } from './sha256.js';
+import { sha256d, sha256dInto } from './sha256.js';
 
 /** Hash of two merkle nodes (internal byte order): SHA-256d(left ‖ right). */
 export function merkleParent(left: Uint8Array, right: Uint8Array): Uint8Array {
@@ -13,14 +13,14 @@ export function merkleParent(left: Uint8Array, right: Uint8Array): Uint8Array {
  * the leftmost leaf, so every step hashes (running ‖ branch). All hashes in internal byte order.
  */
 export function merkleRootFromPath(coinbaseTxid: Uint8Array, path: readonly Uint8Array[]): Uint8Array {
+  // One 64-byte buffer: each fold hashes (running ‖ branch) and writes the result back as the next running node.
   const buf = new Uint8Array(64);
-  let running = coinbaseTxid;
+  buf.set(coinbaseTxid, 0);
   for (const branch of path) {
-    buf.set(running, 0);
     buf.set(branch, 32);
-    running = sha256d(buf);
+    sha256dInto(buf, buf, 0, 64);
   }
-  return running === coinbaseTxid ? coinbaseTxid.slice() : running;
+  return buf.slice(0, 32);
 }
 
 /** Merkle root of a full list of txids (Bitcoin's tree: an odd last node pairs with itself). */
@@ -66,5 +66,5 @@ export function merkleRootOfCoinbase(
   tx.set(prefix, 0);
   tx.set(extranonce, prefix.length);
   tx.set(suffix, prefix.length + extranonce.length);
-  return merkleRootFromPath(sha256d(tx), path);
+  return merkleRootFromPath(sha256dInto(tx, new Uint8Array(32)), path);
 }

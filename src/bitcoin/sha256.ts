@@ -110,3 +110,56 @@ export function stateWordsToBytes(words: Uint32Array, out: Uint8Array = new Uint
   }
   return out;
 }
+
+const dState = new Uint32Array(8);
+const dBlock = new Uint8Array(64);
+
+/**
+ * Bitcoin's double SHA-256 of `data[offset..offset+length)` into `out` (32 bytes, internal byte order) without
+ * allocating: the compression function on two static scratch buffers. What coinbase txids and merkle folds use,
+ * once per extranonce a device rolls (a general-purpose hash object per call costs ten times as much).
+ */
+export function sha256dInto(
+  data: Uint8Array,
+  out: Uint8Array,
+  offset = 0,
+  length: number = data.length - offset,
+): Uint8Array {
+  const st = dState;
+  const blk = dBlock;
+  st.set(SHA256_IV);
+  const end = offset + length;
+  let p = offset;
+  while (end - p >= 64) {
+    sha256Compress(st, data, p);
+    p += 64;
+  }
+  const rem = end - p;
+  blk.fill(0);
+  for (let i = 0; i < rem; i++) blk[i] = data[p + i];
+  blk[rem] = 0x80;
+  if (rem >= 56) {
+    sha256Compress(st, blk, 0);
+    blk.fill(0);
+  }
+  const bits = length * 8;
+  const hi = Math.floor(bits / 0x100000000);
+  const lo = bits >>> 0;
+  blk[56] = hi >>> 24;
+  blk[57] = hi >>> 16;
+  blk[58] = hi >>> 8;
+  blk[59] = hi;
+  blk[60] = lo >>> 24;
+  blk[61] = lo >>> 16;
+  blk[62] = lo >>> 8;
+  blk[63] = lo;
+  sha256Compress(st, blk, 0);
+  // The second SHA-256 over the 32-byte digest: one block, length 256 bits.
+  stateWordsToBytes(st, blk);
+  blk.fill(0, 32);
+  blk[32] = 0x80;
+  blk[62] = 0x01;
+  st.set(SHA256_IV);
+  sha256Compress(st, blk, 0);
+  return stateWordsToBytes(st, out);
+}

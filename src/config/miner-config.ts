@@ -6,7 +6,7 @@
  *   {
  *     "board": "bitaxe-ultra",
  *     "port": "/dev/ttyAMA0",
- *     "pools": [{ "url": "sv2+tcp://pool.example:34254/9auqWEzQ…", "user": "bc1q….rig1" },
+ *     "pools": [{ "url": "sv2+tcp://pool.example:34254/9auqWEzQ…", "user": "bc1q….rig1", "channel": "extended" },
  *               { "url": "sv2+tcp://backup.example:34254/9bXi…" }],
  *     "settings": { "frequencyMhz": 500, "voltageMv": 1200, "fan": { "mode": "auto", "targetC": 60 } },
  *     "api": { "host": "0.0.0.0", "port": 4028, "token": "a-long-random-secret" }
@@ -26,9 +26,19 @@ export type PortSpec =
   | { kind: 'serial'; path: string }
   | { kind: 'tcp'; url: string };
 
+/**
+ * Which SV2 channel to open: `extended` (the device builds the coinbase and rolls an extranonce; what ESP-Miner,
+ * SRI's proxies and most pools use), `standard` (header-only), or `auto`: extended, falling back to standard when
+ * the pool refuses it, and the other way round.
+ */
+export type ChannelChoice = 'extended' | 'standard' | 'auto';
+export const CHANNEL_CHOICES: readonly ChannelChoice[] = ['auto', 'extended', 'standard'];
+
 export interface PoolSpec {
   /** `sv2+tcp://host:port[/authority-key]`. */
   url: string;
+  /** This pool's channel kind; absent or null = the top-level `channel`. */
+  channel?: ChannelChoice | null;
   /** Worker name sent in OpenStandardMiningChannel; falls back to the top-level `user`. */
   user: string | null;
   /** Overrides the key in the URL. */
@@ -52,6 +62,8 @@ export interface MinerConfig {
   port: PortSpec;
   /** Upstream pools in failover order; empty = the embedded local pool. */
   pools: PoolSpec[];
+  /** The channel kind for pools that do not name one, and for the embedded local pool. */
+  channel: ChannelChoice;
   user: string;
   settings: SettingsOverrides;
   api: { enabled: boolean; host: string; port: number; token: string | null };
@@ -75,6 +87,7 @@ export const DEFAULT_MINER_CONFIG: MinerConfig = {
   board: 'bitaxe-ultra',
   port: { kind: 'emulated' },
   pools: [],
+  channel: 'auto',
   user: 'hashaxe',
   settings: {},
   api: { enabled: true, host: '127.0.0.1', port: 4028, token: null },
@@ -129,6 +142,7 @@ export function validateMinerConfig(json: unknown, source: string): MinerConfig 
     'board',
     'port',
     'pools',
+    'channel',
     'user',
     'settings',
     'api',
@@ -155,13 +169,14 @@ export function validateMinerConfig(json: unknown, source: string): MinerConfig 
       r.fail('pools', `must be a list of 0 to 8 pools, got ${describe(pools)}`);
     config.pools = pools.map((p, i) => {
       const path = join('pools', String(i));
-      const o = r.object(p, path, ['url'], ['user', 'authorityKey']);
+      const o = r.object(p, path, ['url'], ['user', 'authorityKey', 'channel']);
       const url = r.string(o, 'url', path);
       if (!isSv2Url(url))
         r.fail(join(path, 'url'), `must be sv2+tcp://HOST:PORT[/AUTHORITY_KEY], got ${JSON.stringify(url)}`);
       return {
         url,
         user: 'user' in o ? r.string(o, 'user', path, USER, '1 to 255 printable ASCII characters') : null,
+        channel: 'channel' in o ? r.oneOf(o, 'channel', path, CHANNEL_CHOICES) : null,
         authorityKey:
           'authorityKey' in o
             ? r.string(o, 'authorityKey', path, /^[1-9A-HJ-NP-Za-km-z]{40,60}$/, 'a base58check authority key')
@@ -169,6 +184,7 @@ export function validateMinerConfig(json: unknown, source: string): MinerConfig 
       };
     });
   }
+  if ('channel' in root) config.channel = r.oneOf(root, 'channel', '', CHANNEL_CHOICES);
   if ('settings' in root) config.settings = readSettings(r, root.settings);
   if ('api' in root) {
     const o = r.object(root.api, 'api', [], ['enabled', 'host', 'port', 'token']);

@@ -22,6 +22,7 @@ import {
   targetToLimbs,
 } from '../bitcoin/index.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import { type ExtranonceShare, extranoncePartition, WHOLE_EXTRANONCE } from './extranonce-partition.js';
 import { HeaderTemplate } from './header-template.js';
 import type { MinedShare, MiningJob, ShareAnswer } from './job.js';
 import type { MiningChain } from './mining-chain.js';
@@ -29,7 +30,7 @@ import { MiningStats } from './stats.js';
 import { chooseTicket, type TicketChoice, ticketTarget } from './ticket.js';
 import { warmNonceVerifier } from './verifier-warmup.js';
 import type { ChipResult, Work } from './work.js';
-import { WorkRoller } from './work-roller.js';
+import { extranonceSpace, WorkRoller } from './work-roller.js';
 
 /** What the engine needs from the upstream to send a share (whichever protocol it speaks). */
 export interface ShareSubmitter {
@@ -51,6 +52,11 @@ export interface EngineOptions {
   noncesPerSecond?: number;
   /** A ticket change takes effect on the chips a little later; results in flight are checked at the old one this long. */
   ticketGraceMs?: number;
+  /**
+   * This chain's part of a coinbase job's extranonce space when several boards share one upstream channel
+   * (extranonce-partition.ts). Default: the whole space.
+   */
+  extranonceShare?: ExtranonceShare;
   now?: () => number;
 }
 
@@ -122,6 +128,7 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
   private oldTicket: TicketChoice | null = null;
   private ticketGraceUntil = 0;
   private readonly ticketGraceMs: number;
+  private readonly extranonceShare: ExtranonceShare;
   /** Bumped by every new prev hash and every pause: results from an older epoch are never submitted. */
   private epoch = 0;
   private current: { job: MiningJob; roller: WorkRoller } | null = null;
@@ -149,6 +156,9 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
     this.refreshMs = options.refreshIntervalMs;
     this.noncesPerSecond = options.noncesPerSecond;
     this.ticketGraceMs = options.ticketGraceMs ?? 2000;
+    this.extranonceShare = options.extranonceShare ?? WHOLE_EXTRANONCE;
+    // A share that cannot be honoured is a configuration error, refused at start rather than at the first job.
+    extranoncePartition(8, this.extranonceShare);
     this.stats = new MiningStats(options.chain.chipCount, this.now);
     this.channelTarget = options.target;
     this.channelLimbs = targetToLimbs(options.target);
@@ -329,11 +339,23 @@ export class MiningEngine extends TypedEmitter<EngineEvents> {
       rollableVersionBits: this.chain.rollableVersionBits,
       chipRollsVersions: this.chain.chipRollsVersions,
       versionsPerWork: this.chain.versionsPerWork,
+      ...this.extranonceRange(job),
     });
     this.current = { job, roller };
     if (!this.ready) return;
     const work = roller.next(this.now());
     if (work !== null) this.dispatch(job, work, clean);
+  }
+
+  /** This chain's run of a coinbase job's extranonce values (nothing to split for a fixed merkle root). */
+  private extranonceRange(job: MiningJob): { extranonceStart?: number; extranonceCount?: number } {
+    if (job.header.kind !== 'coinbase' || this.extranonceShare.count === 1) return {};
+    const size = job.header.extranonceSize;
+    // A pool granting too few bytes for every board to get a value of its own: only the first boards get one.
+    if (extranonceSpace(size) < this.extranonceShare.count)
+      return { extranonceStart: this.extranonceShare.index, extranonceCount: 1 };
+    const r = extranoncePartition(size, this.extranonceShare);
+    return { extranonceStart: r.start, extranonceCount: r.count };
   }
 
   /** The job-dispatch hot path: one broadcast to the chain, the slot for its id re-pointed, no copies. */

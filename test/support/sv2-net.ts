@@ -4,6 +4,7 @@
  */
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { sha256dFromMidstate, sha256Midstate, stateWordsMeetTarget } from '../../src/bitcoin/index.js';
+import { merkleRootOfCoinbase } from '../../src/bitcoin/merkle.js';
 import type { ActiveJob } from '../../src/sv2/client/channel.js';
 import { type MiningClientOptions, Sv2MiningClient } from '../../src/sv2/client/mining-client.js';
 import { LocalPool, type LocalPoolOptions } from '../../src/sv2/pool/local-pool.js';
@@ -22,8 +23,13 @@ export function startTestPool(options: LocalPoolOptions = {}, seed = 1): Promise
   });
 }
 
+/**
+ * A client of `pool`. Standard channel unless `options.channel` says otherwise: most client tests are about
+ * header-only behaviour (the extended-channel tests ask for `extended` or `auto`).
+ */
 export function testClient(pool: LocalPool, options: Partial<MiningClientOptions> = {}): Sv2MiningClient {
   return new Sv2MiningClient({
+    channel: 'standard',
     url: pool.url,
     userIdentity: 'test.worker',
     nominalHashRateHs: 1000,
@@ -57,9 +63,23 @@ export function nextEvent<T extends TypedEmitter<object>, K extends keyof Events
   });
 }
 
+/** The extranonce a test share of a coinbase job uses when it names none: all zero bytes. */
+export function zeroExtranonce(job: ActiveJob): Uint8Array | null {
+  return job.header.kind === 'coinbase' ? new Uint8Array(job.header.extranonceSize) : null;
+}
+
+/** The header merkle root of `job` (for a coinbase job: with `extranonce` rolled in). */
+export function jobMerkleRoot(job: ActiveJob, extranonce: Uint8Array | null = zeroExtranonce(job)): Uint8Array {
+  const h = job.header;
+  if (h.kind === 'merkle-root') return h.merkleRoot;
+  if (extranonce === null || extranonce.length !== h.extranonceSize) throw new Error('wrong extranonce size');
+  return merkleRootOfCoinbase(h.prefix, extranonce, h.suffix, h.merklePath);
+}
+
 /**
  * The first nonce from `start` whose header meets (or, with `meets` false, misses) the job's target, with the
- * job's version and min ntime. Deterministic for a given job.
+ * job's version and min ntime (and, for a coinbase job, the given extranonce; zeros by default). Deterministic for
+ * a given job.
  */
 export function findNonce(
   job: ActiveJob,
@@ -67,13 +87,13 @@ export function findNonce(
   start = 0,
   version = job.version,
   ntime = job.minNtime,
+  extranonce: Uint8Array | null = zeroExtranonce(job),
 ): number {
   const header = new Uint8Array(80);
   const dv = new DataView(header.buffer);
   dv.setUint32(0, version >>> 0, true);
   header.set(job.prevHash, 4);
-  if (job.header.kind !== 'merkle-root') throw new Error('findNonce takes a standard-channel job');
-  header.set(job.header.merkleRoot, 36);
+  header.set(jobMerkleRoot(job, extranonce), 36);
   dv.setUint32(68, ntime >>> 0, true);
   dv.setUint32(72, job.nbits, true);
   const mid = sha256Midstate(header);

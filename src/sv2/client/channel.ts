@@ -18,6 +18,8 @@ export interface MiningChannelInfo {
   groupChannelId: number;
   /** Bytes the pool put in front of this channel's extranonce (informational for a header-only device). */
   extranoncePrefix: Uint8Array;
+  /** Bytes of extranonce the device rolls after the prefix (extended channels; 0 on a standard channel). */
+  extranonceSize: number;
   /** Current target for jobs received from now on (little-endian number; hash ≤ target is a share). */
   target: bigint;
   /** The same target as 8 little-endian 32-bit limbs, for `stateWordsMeetTarget`. */

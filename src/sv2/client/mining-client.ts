@@ -1,246 +1,78 @@
 /**
- * The mining-device side of Stratum V2: one encrypted connection to a pool, standard channels on it, and typed
- * events for the mining engine.
+ * The mining-device side of Stratum V2: one encrypted connection to a pool, an extended or a standard channel on
+ * it (or several, grouped by the pool), and typed events for the mining engine.
  *
  *   const client = new Sv2MiningClient({ url: 'sv2+tcp://pool:34254/9auq…', userIdentity: 'me.rig1',
  *                                        nominalHashRateHs: 1.2e12, device: { vendor: 'hashaxe', … } });
- *   client.on('prevHash', (e) => e.job && engine.switchTo(e.job));   // new block: drop everything else
- *   client.on('job', (e) => e.active && engine.switchTo(e.active));  // new work on the same block
+ *   client.on('prevHash', (e) => e.job && engine.newTip(e.job));   // new block: drop everything else
+ *   client.on('job', (e) => e.active && engine.activeJob(e.active)); // new work on the same block
  *   client.on('target', (e) => …);  client.on('shareResult', (r) => …);  client.on('disconnected', (d) => …);
  *   const channel = await client.connect();
- *   const seq = client.submitShare({ channelId, jobId, nonce, ntime, version });
+ *   const seq = client.submitShare({ channelId, jobId, nonce, ntime, version, extranonce });
  *
  * Order of events after connect: `connected`, `channelOpened`, then typically `job` (future) and `prevHash`
- * naming it. A job's `target` is fixed when it activates; `target` events apply to jobs activated later.
+ * naming it. A job's `target` is fixed when it activates; `target` events apply to jobs activated later. A job,
+ * prev hash or target addressed to a group reaches every member channel: one event per member.
+ *
+ * The parts: the connection supervisor (this file: connect with the channel choice's fallback, setup, reconnect,
+ * close) with liveness-watch.ts (is the pool alive); the dispatcher (mining-dispatcher.ts: message type →
+ * handler); the channels (channel-opener.ts: open requests and answers; channel-state.ts: jobs per channel;
+ * channel-registry.ts: which channels a group id reaches; channel-messages.ts: jobs, prev hashes, targets,
+ * prefixes and groups applied to them); and the shares (share-sender.ts: the submit hot path;
+ * pending-shares.ts: what became of each share).
  */
-import { targetToLimbs } from '../../bitcoin/index.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
-import { MAX_TARGET, targetFromU256, targetToU256 } from '../channel/target.js';
-import { BIP320_VERSION_MASK } from '../channel/version-rolling.js';
+import { MAX_TARGET, targetToU256 } from '../channel/target.js';
+import { BIP323_VERSION_MASK } from '../channel/version-rolling.js';
 import { type Clock, systemClock } from '../clock.js';
 import { Sv2ProtocolError } from '../codec/errors.js';
 import type { Sv2Frame } from '../codec/frame.js';
 import { type Sv2Logger, silentLogger } from '../logger.js';
 import {
+  type ChannelEndpointChanged,
   PROTOCOL_MINING,
-  Reconnect,
+  type Reconnect,
   SetupConnection,
-  SetupConnectionError,
-  SetupConnectionSuccess,
+  type SetupConnectionError,
+  type SetupConnectionSuccess,
   SV2_PROTOCOL_VERSION,
 } from '../messages/common.js';
-import { REQUIRES_FIXED_VERSION, REQUIRES_STANDARD_JOBS, REQUIRES_VERSION_ROLLING } from '../messages/flags.js';
+import {
+  REQUIRES_EXTENDED_CHANNELS,
+  REQUIRES_FIXED_VERSION,
+  REQUIRES_STANDARD_JOBS,
+  REQUIRES_VERSION_ROLLING,
+} from '../messages/flags.js';
 import {
   CloseChannel,
-  NewMiningJob,
-  OpenMiningChannelError,
-  OpenStandardMiningChannel,
-  OpenStandardMiningChannelSuccess,
-  SetExtranoncePrefix,
-  SetNewPrevHash,
-  SetTarget,
-  SubmitSharesError,
-  type SubmitSharesStandard,
-  SubmitSharesStandard as SubmitSharesStandardDef,
-  SubmitSharesSuccess,
+  type OpenExtendedMiningChannelSuccess,
+  type OpenMiningChannelError,
+  type OpenStandardMiningChannelSuccess,
+  type SubmitSharesError,
+  type SubmitSharesSuccess,
   UpdateChannel,
-  UpdateChannelError,
+  type UpdateChannelError,
 } from '../messages/mining.js';
-import { parseAuthorityKey } from '../noise/authority-key.js';
 import { DEFAULT_CERTIFICATE_LEEWAY_SEC } from '../noise/certificate.js';
 import { type CloseInfo, type ConnectionLimits, Sv2ConnectError, Sv2Connection } from '../transport/connection.js';
-import type { ActiveJob, ChainTip, MiningChannelInfo } from './channel.js';
-import { PendingShares, type ResolvedShare, type ShareStats } from './pending-shares.js';
-import { ShareAnswerWatch } from './share-answer-watch.js';
-import { StandardChannelState } from './standard-channel.js';
-import { parseSv2Url } from './url.js';
+import type { ActiveJob, ChannelKind, MiningChannelInfo } from './channel.js';
+import { channelMessageHandlers } from './channel-messages.js';
+import { ChannelOpener, type ChannelRequest } from './channel-opener.js';
+import { ChannelRegistry } from './channel-registry.js';
+import type { ChannelState } from './channel-state.js';
+import { checkClientOptions } from './client-options.js';
+import { LivenessWatch } from './liveness-watch.js';
+import {
+  type ChannelChoice,
+  type MiningClientEvents,
+  type MiningClientOptions,
+  Sv2ClientError,
+} from './mining-client-types.js';
+import { dispatchMiningMessage, type MiningClientHandlers } from './mining-dispatcher.js';
+import { PendingShares, type ShareStats } from './pending-shares.js';
+import { ShareSender, type ShareToSubmit } from './share-sender.js';
 
-export interface DeviceInfo {
-  /** Maker and firmware line (the spec requires it), e.g. "hashaxe". */
-  vendor: string;
-  hardwareVersion: string;
-  firmware: string;
-  /** Empty unless the device sends telemetry. */
-  deviceId?: string;
-}
-
-export interface MiningClientOptions {
-  /** `sv2+tcp://host:port[/authority-key]`. */
-  url: string;
-  /** Authority key (base58check or 32 raw bytes); overrides the one in the URL. */
-  authorityKey?: string | Uint8Array;
-  /**
-   * Accept any server certificate when no authority key is configured (trust on first use). Only for a LAN;
-   * without it a missing key is a configuration error.
-   */
-  allowUnauthenticated?: boolean;
-  userIdentity: string;
-  /** What the device really hashes; the pool derives the first target from it. */
-  nominalHashRateHs: number;
-  /** Easiest target the device can handle (default: any). */
-  maxTarget?: bigint;
-  device: DeviceInfo;
-  /** Ask the pool to only send jobs that allow version rolling (SetupConnection flag). Default false. */
-  requireVersionRolling?: boolean;
-  /** Bits the device rolls when the pool allows it (default BIP320 0x1fffe000). */
-  versionRollingMask?: number;
-  clock?: Clock;
-  certificateLeewaySec?: number;
-  /** Connect + handshake. */
-  handshakeTimeoutMs?: number;
-  /** SetupConnection and OpenStandardMiningChannel answers. */
-  setupTimeoutMs?: number;
-  /**
-   * A pool that sends no job, prev hash, target or share answer for this long is treated as stalled:
-   * `stalled` is emitted and the connection is closed (code 'stalled') so the daemon can fail over. 0 = never.
-   */
-  stallTimeoutMs?: number;
-  /** Pending shares with no answer after this long resolve as `timeout`. */
-  shareTimeoutMs?: number;
-  /**
-   * A pool that still sends work but has answered none of the shares submitted over this long (and at least
-   * 20, or twice its largest acknowledgement batch) is treated as stalled too (see share-answer-watch.ts).
-   * Default 10 min; 0 = never.
-   */
-  unansweredSharesTimeoutMs?: number;
-  /** How often the stall and share timeouts are checked. */
-  checkIntervalMs?: number;
-  /** Follow the pool's Reconnect message (same authority key). Default true. */
-  followReconnect?: boolean;
-  maxPayloadBytes?: number;
-  logger?: Sv2Logger;
-}
-
-export interface ConnectedEvent {
-  host: string;
-  port: number;
-  /** The pool's static key, authenticated by its certificate (when an authority key was configured). */
-  serverStaticKey: Uint8Array;
-  authenticated: boolean;
-  usedVersion: number;
-  /** Server flags from SetupConnection.Success (only REQUIRES_FIXED_VERSION and REQUIRES_EXTENDED_CHANNELS mean anything). */
-  serverFlags: number;
-}
-
-export interface JobEvent {
-  channelId: number;
-  jobId: number;
-  /** True when the job arrived without min_ntime: it waits for a SetNewPrevHash naming it. */
-  future: boolean;
-  version: number;
-  merkleRoot: Uint8Array;
-  /** Set for a job active right away (it replaces the current job on the same prev hash). */
-  active: ActiveJob | null;
-}
-
-export interface PrevHashEvent {
-  channelId: number;
-  tip: ChainTip;
-  /** The job this prev hash activates; null when it names a job we never received (nothing to mine yet). */
-  job: ActiveJob | null;
-}
-
-export interface TargetEvent {
-  channelId: number;
-  target: bigint;
-  targetLimbs: Uint32Array;
-  difficulty: number;
-}
-
-export type ShareResultEvent =
-  | {
-      kind: 'accepted';
-      channelId: number;
-      lastSequenceNumber: number;
-      newSubmitsAcceptedCount: number;
-      newSharesSum: bigint;
-      /** The pending shares this Success resolved (may be empty when they were already given up). */
-      shares: ResolvedShare[];
-    }
-  | { kind: 'rejected'; channelId: number; sequenceNumber: number; errorCode: string; share: ResolvedShare | null }
-  | { kind: 'timeout'; shares: ResolvedShare[] }
-  | { kind: 'lost'; shares: ResolvedShare[] };
-
-export type DisconnectCode =
-  | 'closed'
-  | 'stalled'
-  | 'reconnect'
-  | 'reconnect-failed'
-  | 'protocol-error'
-  | 'peer-closed'
-  | 'socket-error'
-  | 'frame-auth-failed'
-  | 'frame-too-large'
-  | (string & {});
-
-export interface DisconnectedEvent {
-  code: DisconnectCode;
-  reason: string;
-  error?: Error;
-  /** True when the client is about to connect again by itself (pool-requested Reconnect). */
-  willReconnect: boolean;
-}
-
-export interface StalledEvent {
-  /** `silent`: nothing at all from the pool; `unanswered-shares`: work still comes, share answers do not. */
-  reason: 'silent' | 'unanswered-shares';
-  silentForMs: number;
-  lastActivityAtMs: number;
-  /** Shares submitted since the pool last answered one (0 for `silent`). */
-  unansweredShares: number;
-}
-
-export interface ChannelClosedEvent {
-  channelId: number;
-  reason: string;
-}
-
-export interface WarningEvent {
-  message: string;
-}
-
-export interface MiningClientEvents {
-  connected: ConnectedEvent;
-  channelOpened: MiningChannelInfo;
-  job: JobEvent;
-  prevHash: PrevHashEvent;
-  target: TargetEvent;
-  shareResult: ShareResultEvent;
-  channelClosed: ChannelClosedEvent;
-  stalled: StalledEvent;
-  disconnected: DisconnectedEvent;
-  warning: WarningEvent;
-  /** Every decrypted frame, before it is decoded and acted on (tracing and latency measurement). */
-  frame: FrameEvent;
-}
-
-export interface FrameEvent {
-  extensionType: number;
-  msgType: number;
-  payloadBytes: number;
-}
-
-export type Sv2ClientErrorCode =
-  | 'config'
-  | 'not-connected'
-  | 'unknown-channel'
-  | 'setup-rejected'
-  | 'channel-rejected'
-  | 'timeout'
-  | 'disconnected';
-
-/** A client-level failure: configuration, the pool saying no, or the connection going away. */
-export class Sv2ClientError extends Error {
-  override readonly name = 'Sv2ClientError';
-  constructor(
-    readonly code: Sv2ClientErrorCode,
-    message: string,
-    /** The pool's error code when it refused (SetupConnection.Error / OpenMiningChannel.Error). */
-    readonly poolErrorCode: string | null = null,
-  ) {
-    super(message);
-  }
-}
+export * from './mining-client-types.js';
 
 interface Waiter<T> {
   resolve: (v: T) => void;
@@ -257,73 +89,74 @@ const DEFAULTS = {
   checkIntervalMs: 1_000,
 };
 
+export type { ShareToSubmit } from './share-sender.js';
+
 export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   private readonly clock: Clock;
   private readonly log: Sv2Logger;
   private readonly authorityKey: Uint8Array | null;
+  private readonly choice: ChannelChoice;
+  /** `auto`: the kind tried first (the one that worked last). */
+  private preferred: ChannelKind;
   private host: string;
   private port: number;
   private connection: Sv2Connection | null = null;
-  private readonly channels = new Map<number, StandardChannelState>();
+  private readonly channels = new ChannelRegistry();
   private readonly pending = new PendingShares();
-  private readonly answerWatch: ShareAnswerWatch;
-  private nextRequestId = 1;
+  private readonly liveness: LivenessWatch;
+  private readonly handlers: MiningClientHandlers;
+  private readonly opener: ChannelOpener;
+  private readonly shares: ShareSender;
   private setupWaiter: Waiter<SetupConnectionSuccess> | null = null;
-  private readonly openWaiters = new Map<number, Waiter<StandardChannelState>>();
   private serverFlags = 0;
-  private lastActivityMs = 0;
-  private timer: NodeJS.Timeout | null = null;
+  /** REQUIRES_VERSION_ROLLING is asked for (cleared after a pool refused it: see connectOrClose). */
+  private askVersionRolling: boolean;
+  /** The flags a SetupConnection.Error named as unsupported (0 when none). */
+  private refusedFlags = 0;
   private closedByUser = false;
+  /** A connection closed on purpose to try the other channel kind: its close is not news. */
+  private quietClose: Sv2Connection | null = null;
   /** Cancels the TCP connect + handshake in progress, so close() does not wait for the handshake timeout. */
   private connecting: AbortController | null = null;
   private reconnecting = false;
   private readonly reconnectTimes: number[] = [];
-  /** Reused for every SubmitSharesStandard: the hot path allocates no message object. */
-  private readonly shareMsg: SubmitSharesStandard = {
-    channelId: 0,
-    sequenceNumber: 0,
-    jobId: 0,
-    nonce: 0,
-    ntime: 0,
-    version: 0,
-  };
-
   constructor(private readonly options: MiningClientOptions) {
     super();
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
-    this.answerWatch = new ShareAnswerWatch(options.unansweredSharesTimeoutMs ?? DEFAULTS.unansweredSharesTimeoutMs);
-    let endpoint: ReturnType<typeof parseSv2Url>;
-    try {
-      endpoint = parseSv2Url(options.url);
-    } catch (err) {
-      throw new Sv2ClientError('config', err instanceof Error ? err.message : String(err));
-    }
-    this.host = endpoint.host;
-    this.port = endpoint.port;
-    let key = endpoint.authorityKey;
-    if (options.authorityKey !== undefined) {
-      try {
-        key =
-          typeof options.authorityKey === 'string'
-            ? parseAuthorityKey(options.authorityKey)
-            : options.authorityKey.slice();
-      } catch (err) {
-        throw new Sv2ClientError('config', err instanceof Error ? err.message : String(err));
-      }
-      if (key.length !== 32) throw new Sv2ClientError('config', 'authority key must be a 32-byte x-only key');
-    }
-    if (key === null && !options.allowUnauthenticated) {
-      throw new Sv2ClientError(
-        'config',
-        `no authority key for ${this.host}:${this.port}: add it to the URL (sv2+tcp://host:port/<key>) or set ` +
-          'allowUnauthenticated for a pool on your own LAN',
-      );
-    }
-    if (!Number.isFinite(options.nominalHashRateHs) || options.nominalHashRateHs < 0) {
-      throw new Sv2ClientError('config', `nominal hash rate must be ≥ 0 H/s, got ${options.nominalHashRateHs}`);
-    }
-    this.authorityKey = key;
+    const checked = checkClientOptions(options);
+    this.choice = checked.choice;
+    this.preferred = this.choice === 'standard' ? 'standard' : 'extended';
+    this.askVersionRolling = options.requireVersionRolling === true;
+    this.liveness = new LivenessWatch(
+      {
+        clock: this.clock,
+        stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+        shareTimeoutMs: options.shareTimeoutMs ?? DEFAULTS.shareTimeoutMs,
+        unansweredSharesTimeoutMs: options.unansweredSharesTimeoutMs ?? DEFAULTS.unansweredSharesTimeoutMs,
+        checkIntervalMs: options.checkIntervalMs ?? DEFAULTS.checkIntervalMs,
+      },
+      this.pending,
+      {
+        expired: (shares) => this.emit('shareResult', { kind: 'timeout', shares }),
+        connected: () => this.connected,
+        stalled: ({ message, ...event }) => {
+          this.emit('stalled', event);
+          this.connection?.close('stalled', message);
+        },
+      },
+    );
+    this.handlers = this.makeHandlers();
+    this.shares = new ShareSender(this.clock, this.pending, this.liveness);
+    this.opener = new ChannelOpener({
+      timeoutMs: options.setupTimeoutMs ?? DEFAULTS.setupTimeoutMs,
+      ...(options.maxTarget !== undefined ? { maxTarget: options.maxTarget } : {}),
+      minExtranonceSize: checked.minExtranonceSize,
+      onTimeout: (message) => this.connection?.close('timeout', message),
+    });
+    this.host = checked.host;
+    this.port = checked.port;
+    this.authorityKey = checked.authorityKey;
   }
 
   get connected(): boolean {
@@ -338,6 +171,11 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   /** Where the client connects (changes after a pool-requested Reconnect). */
   get endpoint(): { host: string; port: number } {
     return { host: this.host, port: this.port };
+  }
+
+  /** The channel choice as configured (`auto`, `extended` or `standard`). */
+  get channelChoice(): ChannelChoice {
+    return this.choice;
   }
 
   /** Open channels (snapshots). */
@@ -360,16 +198,80 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   }
 
   /**
-   * Connects, authenticates the pool, sets up the mining protocol and opens one standard channel.
+   * Connects, authenticates the pool, sets up the mining protocol and opens one channel of the configured kind
+   * (`auto`: extended, then standard if the pool refuses it, or the other way round).
    * Rejects with Sv2ConnectError (TCP/handshake/certificate; see `.cause`) or Sv2ClientError.
    */
   async connect(): Promise<MiningChannelInfo> {
     this.closedByUser = false;
-    const channel = await this.connectAndOpen(this.options.userIdentity, this.options.nominalHashRateHs);
+    const kind = this.choice === 'auto' ? this.preferred : this.choice;
+    const channel = await this.connectWithFallback({
+      kind,
+      userIdentity: this.options.userIdentity,
+      nominalHashRateHs: this.options.nominalHashRateHs,
+    });
     return channel.info();
   }
 
-  private async connectAndOpen(userIdentity: string, nominalHashRateHs: number): Promise<StandardChannelState> {
+  /** Connects and opens `request`; with `auto`, a refusal of that kind is followed by a try of the other. */
+  private async connectWithFallback(request: ChannelRequest): Promise<ChannelState> {
+    if (this.choice !== 'auto') return this.connectOrClose(request);
+    const first = request.kind;
+    const second: ChannelKind = first === 'extended' ? 'standard' : 'extended';
+    try {
+      const channel = await this.connectAndOpen(request);
+      this.preferred = first;
+      return channel;
+    } catch (err) {
+      if (!(err instanceof Sv2ClientError) || err.code !== 'channel-rejected' || this.closedByUser) throw err;
+      this.warn(`pool refused an ${first} channel (${err.message}); trying a ${second} channel`);
+      this.quietClose = this.connection;
+      this.connection?.close('closed', `switching to a ${second} channel`);
+      try {
+        const channel = await this.connectOrClose({ ...request, kind: second });
+        this.preferred = second;
+        return channel;
+      } catch (err2) {
+        if (err2 instanceof Sv2ClientError && err2.code === 'channel-rejected') {
+          throw new Sv2ClientError(
+            'channel-rejected',
+            `pool refused both channel kinds: ${first}: ${err.message}; ${second}: ${err2.message}`,
+            err2.poolErrorCode,
+          );
+        }
+        throw err2;
+      }
+    }
+  }
+
+  /**
+   * connectAndOpen, closing the connection when the pool refused the channel (nothing to mine on it). A pool that
+   * refuses REQUIRES_VERSION_ROLLING (it only offers fixed versions) is asked once more without it: mining with a
+   * fixed version is less efficient for chips that roll versions themselves, but better than not mining there.
+   */
+  private async connectOrClose(request: ChannelRequest): Promise<ChannelState> {
+    try {
+      return await this.connectAndOpen(request);
+    } catch (err) {
+      if (
+        err instanceof Sv2ClientError &&
+        err.code === 'setup-rejected' &&
+        this.askVersionRolling &&
+        (this.refusedFlags & REQUIRES_VERSION_ROLLING) !== 0 &&
+        !this.closedByUser
+      ) {
+        this.askVersionRolling = false;
+        this.warn('pool refused REQUIRES_VERSION_ROLLING (fixed versions only); connecting again without it');
+        return this.connectOrClose(request);
+      }
+      if (err instanceof Sv2ClientError && err.code === 'channel-rejected') {
+        this.connection?.close('channel-rejected', err.message);
+      }
+      throw err;
+    }
+  }
+
+  private async connectAndOpen(request: ChannelRequest): Promise<ChannelState> {
     if (this.connected) throw new Sv2ClientError('config', 'already connected');
     const limits: Partial<ConnectionLimits> = {
       handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
@@ -401,13 +303,15 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     }
     this.connection = connection;
     this.channels.clear();
-    this.answerWatch.reset();
     connection.on('frame', (frame) => this.onFrame(connection, frame));
     connection.on('close', (info) => this.onClose(connection, info));
     connection.start();
-    this.touch();
-    this.startTimer();
-    const flags = REQUIRES_STANDARD_JOBS | (this.options.requireVersionRolling ? REQUIRES_VERSION_ROLLING : 0);
+    this.liveness.restart();
+    // A header-only device says so; an extended channel's connection may get extended and group jobs.
+    const flags =
+      (request.kind === 'standard' ? REQUIRES_STANDARD_JOBS : 0) |
+      (this.askVersionRolling ? REQUIRES_VERSION_ROLLING : 0);
+    this.refusedFlags = 0;
     const device = this.options.device;
     const setup = this.waitFor<SetupConnectionSuccess>((w) => {
       this.setupWaiter = w;
@@ -425,7 +329,12 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       deviceId: device.deviceId ?? '',
     });
     const success = await setup;
-    this.serverFlags = success.flags;
+    // Only the two server bits mean anything (SRI pools have echoed the client's flags: sv2-apps #265).
+    this.serverFlags = success.flags & (REQUIRES_FIXED_VERSION | REQUIRES_EXTENDED_CHANNELS);
+    if (this.askVersionRolling && (this.serverFlags & REQUIRES_FIXED_VERSION) !== 0) {
+      // The spec forbids this answer to REQUIRES_VERSION_ROLLING; a pool echoing our flags would not set bit 0.
+      this.warn('pool set REQUIRES_FIXED_VERSION although we require version rolling; mining with fixed versions');
+    }
     this.emit('connected', {
       host: this.host,
       port: this.port,
@@ -434,30 +343,36 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       usedVersion: success.usedVersion,
       serverFlags: success.flags,
     });
-    return this.openStandardChannel(userIdentity, nominalHashRateHs);
+    if (request.kind === 'standard' && (this.serverFlags & REQUIRES_EXTENDED_CHANNELS) !== 0) {
+      throw new Sv2ClientError(
+        'channel-rejected',
+        'pool requires extended channels (REQUIRES_EXTENDED_CHANNELS) and refuses standard ones',
+        'REQUIRES_EXTENDED_CHANNELS',
+      );
+    }
+    return this.openChannel(request);
   }
 
-  /** Opens another standard channel on this connection. */
-  async openStandardChannel(userIdentity: string, nominalHashRateHs: number): Promise<StandardChannelState> {
-    const connection = this.requireConnection();
-    const requestId = this.nextRequestId++ >>> 0;
-    const opened = this.waitFor<StandardChannelState>((w) => {
-      this.openWaiters.set(requestId, w);
-    }, 'OpenStandardMiningChannel');
-    connection.send(OpenStandardMiningChannel, {
-      requestId,
-      userIdentity,
-      nominalHashRate: nominalHashRateHs,
-      maxTarget: targetToU256(this.options.maxTarget ?? MAX_TARGET),
-    });
-    return opened;
+  /** Opens another standard channel on this connection (a connection set up for standard jobs). */
+  openStandardChannel(userIdentity: string, nominalHashRateHs: number): Promise<ChannelState> {
+    return this.openChannel({ kind: 'standard', userIdentity, nominalHashRateHs });
+  }
+
+  /** Opens another extended channel on this connection (one not set up with REQUIRES_STANDARD_JOBS). */
+  openExtendedChannel(userIdentity: string, nominalHashRateHs: number): Promise<ChannelState> {
+    return this.openChannel({ kind: 'extended', userIdentity, nominalHashRateHs });
+  }
+
+  private openChannel(request: ChannelRequest): Promise<ChannelState> {
+    return this.opener.open(this.requireConnection(), request);
   }
 
   /**
    * Submits a share; returns its sequence number at once. The hot path: the message object is reused and the
-   * frame is encoded and encrypted in place. Throws Sv2ClientError when not connected or the channel is unknown.
+   * frame is encoded and encrypted in place. Throws Sv2ClientError when not connected, the channel is unknown,
+   * or an extended channel's share does not carry exactly `extranonce_size` bytes.
    */
-  submitShare(share: { channelId: number; jobId: number; nonce: number; ntime: number; version: number }): number {
+  submitShare(share: ShareToSubmit): number {
     const connection = this.connection;
     if (connection === null || connection.closed) {
       throw new Sv2ClientError('not-connected', 'cannot submit a share: not connected to the pool');
@@ -466,29 +381,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     if (channel === undefined) {
       throw new Sv2ClientError('unknown-channel', `cannot submit a share: no open channel ${share.channelId}`);
     }
-    const seq = channel.nextSequenceNumber;
-    channel.nextSequenceNumber = (seq + 1) >>> 0;
-    const m = this.shareMsg;
-    m.channelId = share.channelId;
-    m.sequenceNumber = seq;
-    m.jobId = share.jobId;
-    m.nonce = share.nonce >>> 0;
-    m.ntime = share.ntime >>> 0;
-    m.version = share.version >>> 0;
-    connection.send(SubmitSharesStandardDef, m);
-    const now = this.clock.nowMs();
-    this.answerWatch.submitted(now);
-    this.pending.add({
-      channelId: share.channelId,
-      sequenceNumber: seq,
-      jobId: share.jobId,
-      nonce: m.nonce,
-      ntime: m.ntime,
-      version: m.version,
-      target: channel.jobForShare(share.jobId)?.target ?? channel.target,
-      submittedAtMs: now,
-    });
-    return seq;
+    return this.shares.send(connection, channel, share);
   }
 
   /** Tells the pool the device's hash rate changed a lot (it answers with SetTarget). */
@@ -504,7 +397,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   }
 
   closeChannel(channelId: number, reason = 'closed by device'): void {
-    if (!this.channels.delete(channelId)) return;
+    if (this.channels.remove(channelId).length === 0) return;
     this.connection?.send(CloseChannel, { channelId, reasonCode: reason });
     this.emit('channelClosed', { channelId, reason });
   }
@@ -514,7 +407,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     this.closedByUser = true;
     this.connecting?.abort();
     this.connection?.close('closed', reason);
-    this.stopTimer();
+    this.liveness.stop();
   }
 
   private requireConnection(): Sv2Connection {
@@ -533,55 +426,6 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       }, ms);
       register({ resolve, reject, timer });
     });
-  }
-
-  private touch(): void {
-    this.lastActivityMs = this.clock.nowMs();
-  }
-
-  private startTimer(): void {
-    this.stopTimer();
-    const interval = this.options.checkIntervalMs ?? DEFAULTS.checkIntervalMs;
-    this.timer = setInterval(() => this.check(), interval);
-    this.timer.unref();
-  }
-
-  private stopTimer(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  private check(): void {
-    const now = this.clock.nowMs();
-    const expired = this.pending.expire(now, this.options.shareTimeoutMs ?? DEFAULTS.shareTimeoutMs);
-    if (expired.length > 0) this.emit('shareResult', { kind: 'timeout', shares: expired });
-    const stall = this.options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs;
-    const conn = this.connection;
-    if (conn === null || conn.closed) return;
-    const silentForMs = now - this.lastActivityMs;
-    if (stall > 0 && silentForMs >= stall) {
-      this.emit('stalled', {
-        reason: 'silent',
-        silentForMs,
-        lastActivityAtMs: this.lastActivityMs,
-        unansweredShares: 0,
-      });
-      conn.close(
-        'stalled',
-        `pool sent no job, prev hash, target or share answer for ${Math.round(silentForMs / 1000)} s`,
-      );
-      return;
-    }
-    const unanswered = this.answerWatch.check(now);
-    if (unanswered > 0) {
-      this.emit('stalled', {
-        reason: 'unanswered-shares',
-        silentForMs,
-        lastActivityAtMs: this.lastActivityMs,
-        unansweredShares: unanswered,
-      });
-      conn.close('stalled', `pool answered none of the last ${unanswered} shares, though it still sends work`);
-    }
   }
 
   private warn(message: string): void {
@@ -605,7 +449,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       return;
     }
     try {
-      this.dispatch(header.msgType, payload);
+      dispatchMiningMessage(header.msgType, payload, this.handlers);
     } catch (err) {
       if (err instanceof Sv2ProtocolError) {
         connection.close('protocol-error', `pool sent a malformed message: ${err.message}`, err);
@@ -615,116 +459,32 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     }
   }
 
-  private dispatch(msgType: number, payload: Uint8Array): void {
-    const now = this.clock.nowMs();
-    switch (msgType) {
-      case SetupConnectionSuccess.msgType: {
-        const msg = SetupConnectionSuccess.decode(payload);
+  private makeHandlers(): MiningClientHandlers {
+    return {
+      ...channelMessageHandlers({
+        channels: this.channels,
+        clock: this.clock,
+        liveness: this.liveness,
+        maxTarget: this.options.maxTarget ?? MAX_TARGET,
+        emit: (event, payload) => this.emit(event, payload),
+        warn: (message) => this.warn(message),
+      }),
+      setupSuccess: (msg: SetupConnectionSuccess) => this.takeSetupWaiter()?.resolve(msg),
+      setupError: (msg: SetupConnectionError) => {
         const w = this.takeSetupWaiter();
-        if (w) w.resolve(msg);
-        return;
-      }
-      case SetupConnectionError.msgType: {
-        const msg = SetupConnectionError.decode(payload);
-        const w = this.takeSetupWaiter();
+        this.refusedFlags = msg.flags;
         const text = `pool refused SetupConnection: ${msg.errorCode}${msg.flags ? ` (unsupported flags 0x${msg.flags.toString(16)})` : ''}`;
         w?.reject(new Sv2ClientError('setup-rejected', text, msg.errorCode));
         this.connection?.close('setup-rejected', text);
-        return;
-      }
-      case OpenStandardMiningChannelSuccess.msgType: {
-        const msg = OpenStandardMiningChannelSuccess.decode(payload);
-        const w = this.openWaiters.get(msg.requestId);
-        if (w === undefined) {
-          this.warn(`OpenStandardMiningChannel.Success for request ${msg.requestId} we did not send`);
-          return;
-        }
-        this.openWaiters.delete(msg.requestId);
-        clearTimeout(w.timer);
-        const fixed = (this.serverFlags & REQUIRES_FIXED_VERSION) !== 0;
-        const mask = this.options.versionRollingMask ?? BIP320_VERSION_MASK;
-        const channel = new StandardChannelState(
-          msg.channelId,
-          msg.requestId,
-          this.options.userIdentity,
-          msg.extranoncePrefix.slice(),
-          msg.groupChannelId,
-          targetFromU256(msg.target),
-          { allowed: !fixed, mask: fixed ? 0 : mask },
-          this.options.nominalHashRateHs,
-        );
-        this.channels.set(msg.channelId, channel);
-        this.touch();
-        this.emit('channelOpened', channel.info());
-        w.resolve(channel);
-        return;
-      }
-      case OpenMiningChannelError.msgType: {
-        const msg = OpenMiningChannelError.decode(payload);
-        const w = this.openWaiters.get(msg.requestId);
-        this.openWaiters.delete(msg.requestId);
-        if (w) {
-          clearTimeout(w.timer);
-          w.reject(new Sv2ClientError('channel-rejected', `pool refused the channel: ${msg.errorCode}`, msg.errorCode));
-        }
-        return;
-      }
-      case NewMiningJob.msgType: {
-        const msg = NewMiningJob.decode(payload);
-        const channel = this.channelFor(msg.channelId, 'NewMiningJob');
-        if (channel === undefined) return;
-        this.touch();
-        const outcome = channel.onNewMiningJob(msg, now);
-        if (outcome.kind === 'ignored') {
-          this.warn(`channel ${msg.channelId} job ${msg.jobId} ignored: ${outcome.reason}`);
-          return;
-        }
-        this.emit('job', {
-          channelId: msg.channelId,
-          jobId: msg.jobId,
-          future: msg.minNtime === null,
-          version: msg.version,
-          merkleRoot: msg.merkleRoot,
-          active: outcome.kind === 'active' ? outcome.job : null,
-        });
-        return;
-      }
-      case SetNewPrevHash.msgType: {
-        const msg = SetNewPrevHash.decode(payload);
-        const channel = this.channelFor(msg.channelId, 'SetNewPrevHash');
-        if (channel === undefined) return;
-        this.touch();
-        const outcome = channel.onSetNewPrevHash(msg, now);
-        if (outcome.reason)
-          this.warn(`channel ${msg.channelId}: ${outcome.reason}; old work is stale, waiting for a job`);
-        this.emit('prevHash', { channelId: msg.channelId, tip: outcome.tip, job: outcome.job });
-        return;
-      }
-      case SetTarget.msgType: {
-        const msg = SetTarget.decode(payload);
-        const channel = this.channelFor(msg.channelId, 'SetTarget');
-        if (channel === undefined) return;
-        this.touch();
-        let target = channel.onSetTarget(msg);
-        const max = this.options.maxTarget ?? MAX_TARGET;
-        if (target > max) {
-          this.warn(`pool set a target easier than our max_target on channel ${msg.channelId}; using max_target`);
-          channel.setTarget(max);
-          target = max;
-        }
-        this.emit('target', {
-          channelId: msg.channelId,
-          target,
-          targetLimbs: targetToLimbs(target),
-          difficulty: channel.difficulty,
-        });
-        return;
-      }
-      case SubmitSharesSuccess.msgType: {
-        const msg = SubmitSharesSuccess.decode(payload);
-        this.touch();
-        const shares = this.pending.acceptUpTo(msg.channelId, msg.lastSequenceNumber, now);
-        this.answerWatch.answered(msg.newSubmitsAcceptedCount);
+      },
+      openStandardSuccess: (msg: OpenStandardMiningChannelSuccess) => this.onChannelOpened('standard', msg, 0),
+      openExtendedSuccess: (msg: OpenExtendedMiningChannelSuccess) =>
+        this.onChannelOpened('extended', msg, msg.extranonceSize),
+      openError: (msg: OpenMiningChannelError) => this.opener.refused(msg),
+      submitSharesSuccess: (msg: SubmitSharesSuccess) => {
+        this.liveness.touch();
+        const shares = this.pending.acceptUpTo(msg.channelId, msg.lastSequenceNumber, this.clock.nowMs());
+        this.liveness.shareAnswered(msg.newSubmitsAcceptedCount);
         this.emit('shareResult', {
           kind: 'accepted',
           channelId: msg.channelId,
@@ -733,13 +493,11 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
           newSharesSum: msg.newSharesSum,
           shares,
         });
-        return;
-      }
-      case SubmitSharesError.msgType: {
-        const msg = SubmitSharesError.decode(payload);
-        this.touch();
-        const share = this.pending.reject(msg.channelId, msg.sequenceNumber, msg.errorCode, now);
-        this.answerWatch.answered(0);
+      },
+      submitSharesError: (msg: SubmitSharesError) => {
+        this.liveness.touch();
+        const share = this.pending.reject(msg.channelId, msg.sequenceNumber, msg.errorCode, this.clock.nowMs());
+        this.liveness.shareAnswered(0);
         this.emit('shareResult', {
           kind: 'rejected',
           channelId: msg.channelId,
@@ -747,41 +505,36 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
           errorCode: msg.errorCode,
           share,
         });
-        return;
-      }
-      case SetExtranoncePrefix.msgType: {
-        const msg = SetExtranoncePrefix.decode(payload);
-        const channel = this.channelFor(msg.channelId, 'SetExtranoncePrefix');
-        if (channel) channel.extranoncePrefix = msg.extranoncePrefix.slice();
-        return;
-      }
-      case CloseChannel.msgType: {
-        const msg = CloseChannel.decode(payload);
-        if (this.channels.delete(msg.channelId)) {
-          this.emit('channelClosed', { channelId: msg.channelId, reason: msg.reasonCode });
-        }
-        return;
-      }
-      case UpdateChannelError.msgType: {
-        const msg = UpdateChannelError.decode(payload);
-        this.warn(`pool refused UpdateChannel on channel ${msg.channelId}: ${msg.errorCode}`);
-        return;
-      }
-      case Reconnect.msgType: {
-        const msg = Reconnect.decode(payload);
-        this.onReconnect(msg.newHost, msg.newPort);
-        return;
-      }
-      default:
-        // Messages a standard-jobs device should not get (extended jobs, group channels, JD/TD): log, carry on.
-        this.log.debug('ignoring message', { msgType });
-    }
+      },
+      updateChannelError: (msg: UpdateChannelError) =>
+        this.warn(`pool refused UpdateChannel on channel ${msg.channelId}: ${msg.errorCode}`),
+      channelEndpointChanged: (msg: ChannelEndpointChanged) =>
+        // We negotiate no extension, so there is no per-channel extension state to reset.
+        this.log.info('pool says the far end of a channel changed', { channel: msg.channelId }),
+      reconnect: (msg: Reconnect) => this.onReconnect(msg.newHost, msg.newPort),
+      unexpected: (msgType: number) => this.log.debug('ignoring message', { msgType }),
+    };
   }
 
-  private channelFor(channelId: number, what: string): StandardChannelState | undefined {
-    const channel = this.channels.get(channelId);
-    if (channel === undefined) this.warn(`${what} for channel ${channelId}, which is not open here; ignored`);
-    return channel;
+  private onChannelOpened(
+    kind: ChannelKind,
+    msg: OpenStandardMiningChannelSuccess | OpenExtendedMiningChannelSuccess,
+    extranonceSize: number,
+  ): void {
+    const fixed = (this.serverFlags & REQUIRES_FIXED_VERSION) !== 0;
+    const mask = (this.options.versionRollingMask ?? BIP323_VERSION_MASK) & BIP323_VERSION_MASK;
+    const opened = this.opener.succeeded(kind, msg, extranonceSize, {
+      allowed: !fixed,
+      mask: fixed ? 0 : mask >>> 0,
+    });
+    if (opened.channel === null) {
+      if (opened.problem !== null) this.warn(opened.problem);
+      return;
+    }
+    this.channels.add(opened.channel);
+    this.liveness.touch();
+    this.emit('channelOpened', opened.channel.info());
+    opened.resolve();
   }
 
   private takeSetupWaiter(): Waiter<SetupConnectionSuccess> | null {
@@ -805,16 +558,24 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     this.reconnectTimes.push(now);
     const host = newHost === '' ? this.host : newHost;
     const port = newPort === 0 ? this.port : newPort;
-    const reopen = [...this.channels.values()].map((c) => ({ user: c.userIdentity, rate: c.nominalHashRateHs }));
+    const reopen: ChannelRequest[] = [...this.channels.values()].map((c) => ({
+      kind: c.kind,
+      userIdentity: c.userIdentity,
+      nominalHashRateHs: c.nominalHashRateHs,
+    }));
     this.reconnecting = true;
     this.connection?.close('reconnect', `pool asked us to reconnect to ${host}:${port}`);
     this.host = host;
     this.port = port;
     void (async () => {
       try {
-        const first = reopen[0] ?? { user: this.options.userIdentity, rate: this.options.nominalHashRateHs };
-        await this.connectAndOpen(first.user, first.rate);
-        for (const extra of reopen.slice(1)) await this.openStandardChannel(extra.user, extra.rate);
+        const first = reopen[0] ?? {
+          kind: this.preferred,
+          userIdentity: this.options.userIdentity,
+          nominalHashRateHs: this.options.nominalHashRateHs,
+        };
+        const opened = await this.connectWithFallback(first);
+        for (const extra of reopen.slice(1)) await this.openChannel({ ...extra, kind: opened.kind });
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
         this.emit('disconnected', {
@@ -834,15 +595,16 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     const error = new Sv2ClientError('disconnected', `connection to ${this.host}:${this.port} closed: ${info.message}`);
     const setup = this.takeSetupWaiter();
     setup?.reject(error);
-    for (const w of this.openWaiters.values()) {
-      clearTimeout(w.timer);
-      w.reject(error);
-    }
-    this.openWaiters.clear();
+    this.opener.failAll(error);
     this.channels.clear();
     const lost = this.pending.loseAll(this.clock.nowMs());
     if (lost.length > 0) this.emit('shareResult', { kind: 'lost', shares: lost });
-    if (!this.reconnecting) this.stopTimer();
+    if (this.quietClose === connection) {
+      // Closed to try the other channel kind: nothing was mining on it, the next connect follows at once.
+      this.quietClose = null;
+      return;
+    }
+    if (!this.reconnecting) this.liveness.stop();
     this.emit('disconnected', {
       code: info.code,
       reason: info.message,

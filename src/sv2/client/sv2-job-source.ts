@@ -1,6 +1,12 @@
 /**
- * An SV2 pool as a job source for the daemon's failover: one `Sv2MiningClient` and the channel it opened,
- * speaking the engine's neutral jobs and shares. The client itself stays the protocol; this is only the seam.
+ * An SV2 pool as a job source for the daemon's failover: one `Sv2MiningClient` and the channel it opened
+ * (extended, standard, or whichever the pool takes), speaking the engine's neutral jobs and shares. The client
+ * itself stays the protocol; this is only the seam.
+ *
+ * An extended channel's job is a coinbase job (`prefix` = coinbase_tx_prefix ‖ extranonce_prefix, the channel's
+ * extranonce_size rolled by the engine), and its share carries the extranonce rolled. After SetExtranoncePrefix
+ * the next job the pool sends on the channel goes to the chips as a clean switch, like a new block: the pool moved
+ * this channel's search space, so nothing of the old prefix should be hashed once work with the new one is here.
  */
 
 import type { MinedShare } from '../../mining/job.js';
@@ -12,6 +18,8 @@ import { type MiningClientOptions, Sv2MiningClient } from './mining-client.js';
 export class Sv2JobSource extends TypedEmitter<JobSourceEvents> implements JobSource {
   private readonly client: Sv2MiningClient;
   private channelId: number | null = null;
+  /** SetExtranoncePrefix seen: the next active job replaces all work at once. */
+  private prefixChanged = false;
 
   /** Throws Sv2ClientError('config') for a bad URL or key, before any connection. */
   constructor(options: MiningClientOptions) {
@@ -21,13 +29,25 @@ export class Sv2JobSource extends TypedEmitter<JobSourceEvents> implements JobSo
     client.on('channelOpened', (info) => {
       if (this.channelId !== null) return;
       this.channelId = info.channelId;
+      this.prefixChanged = false;
       this.emit('opened', this.sessionOf(info));
     });
     client.on('prevHash', (e) => {
-      if (e.channelId === this.channelId) this.emit('newTip', e.job);
+      if (e.channelId !== this.channelId) return;
+      this.prefixChanged = false;
+      this.emit('newTip', e.job);
     });
     client.on('job', (e) => {
-      if (e.channelId === this.channelId && e.active !== null) this.emit('job', e.active);
+      if (e.channelId !== this.channelId || e.active === null) return;
+      if (this.prefixChanged) {
+        this.prefixChanged = false;
+        this.emit('newTip', e.active);
+      } else {
+        this.emit('job', e.active);
+      }
+    });
+    client.on('extranoncePrefix', (e) => {
+      if (e.channelId === this.channelId) this.prefixChanged = true;
     });
     client.on('target', (e) => {
       if (e.channelId === this.channelId) this.emit('target', { target: e.target, difficulty: e.difficulty });
@@ -77,9 +97,14 @@ export class Sv2JobSource extends TypedEmitter<JobSourceEvents> implements JobSo
   }
 
   private sessionOf(info: MiningChannelInfo): JobSourceSession {
+    const extranonce =
+      info.kind === 'extended'
+        ? `, extranonce prefix ${info.extranoncePrefix.length} bytes + ${info.extranonceSize} rolled`
+        : '';
+    const group = info.groupChannelId !== 0 ? `, group ${info.groupChannelId}` : '';
     return {
       protocol: 'sv2',
-      description: `channel ${info.channelId} (${info.kind})`,
+      description: `channel ${info.channelId} (${info.kind}${extranonce}${group})`,
       target: info.target,
       difficulty: info.difficulty,
       versionRolling: info.versionRolling,
@@ -97,6 +122,7 @@ export class Sv2JobSource extends TypedEmitter<JobSourceEvents> implements JobSo
       nonce: share.nonce,
       ntime: share.ntime,
       version: share.version,
+      extranonce: share.extranonce,
     });
   }
 

@@ -37,6 +37,9 @@ export const SubmitSharesErrorCode = {
   badExtranonceSize: 'bad-extranonce-size',
   versionRollingNotAllowed: 'version-rolling-not-allowed',
   invalidNonRollableVersionBit: 'invalid-non-rollable-version-bit',
+  // hashaxe's pool: a share of the other channel kind (SRI answers invalid-channel-id), named for what it is.
+  extendedShareOnStandardChannel: 'extended-share-on-standard-channel',
+  standardShareOnExtendedChannel: 'standard-share-on-extended-channel',
 } as const;
 
 export type SubmitSharesErrorCode = (typeof SubmitSharesErrorCode)[keyof typeof SubmitSharesErrorCode];

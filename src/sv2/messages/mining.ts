@@ -16,6 +16,9 @@ import {
 } from '../codec/field-types.js';
 import { defineMessage, type ValueOf } from '../codec/message.js';
 
+/** The spec's maximum for extranonce_prefix + extranonce, the full extended extranonce (SRI's MAX_EXTRANONCE_LEN). */
+export const MAX_EXTRANONCE_LEN = 32;
+
 export const OpenStandardMiningChannel = defineMessage({
   name: 'OpenStandardMiningChannel',
   msgType: 0x10,

@@ -1,7 +1,9 @@
 /**
  * A small but honest Stratum V2 pool for the embedded default upstream and for tests: Noise with its own static
- * key and a certificate signed by an authority key it prints, SetupConnection, standard channels, jobs from a
- * synthetic chain, and full validation of every share (header rebuilt, SHA-256d, target, stale, duplicate).
+ * key and a certificate signed by an authority key it prints, SetupConnection, extended channels (by default, as
+ * SRI's pool) and standard ones on request, group channels for a connection with several, SetExtranoncePrefix,
+ * jobs from a synthetic chain, and full validation of every share (header rebuilt — for an extended share from
+ * the coinbase prefix ‖ extranonce ‖ suffix — SHA-256d, target, stale, duplicate).
  *
  *   const pool = await LocalPool.start({ port: 0, sharesPerMinute: 20, prevHashIntervalMs: 2000 });
  *   pool.url            // sv2+tcp://127.0.0.1:41234/9b…  (authority key included: hand it to Sv2MiningClient)
@@ -31,6 +33,7 @@ import {
   type PoolChannel,
   type SeenShareBudget,
   type ShareJudgement,
+  type SubmittedShare,
 } from './pool-channel.js';
 import { PoolSession, type SessionHost } from './pool-session.js';
 import { type BlockTemplate, SyntheticChain } from './synthetic-chain.js';
@@ -56,6 +59,15 @@ export interface LocalPoolOptions {
   nbits?: number;
   /** Allow version rolling (BIP323 bits). Default true; false sets REQUIRES_FIXED_VERSION. */
   versionRolling?: boolean;
+  /** Serve extended channels. Default true; false refuses them with `extended-channels-not-supported`. */
+  extendedChannels?: boolean;
+  /**
+   * Serve standard channels. Default true; false sets REQUIRES_EXTENDED_CHANNELS and refuses them with
+   * `standard-channels-not-supported`.
+   */
+  standardChannels?: boolean;
+  /** Extranonce bytes an extended channel rolls when it asks for fewer (min_extranonce_size). Default 8. */
+  extendedExtranonceSize?: number;
   /**
    * After a block change, how long a share of the replaced block still counts as in flight (sent before the
    * device could see the change) and is judged rather than refused as stale. Default 1000; 0 = strict, as SRI.
@@ -114,6 +126,9 @@ export interface PoolShareEvent {
   connectionId: number;
   channelId: number;
   sequenceNumber: number;
+  jobId: number;
+  /** The full extranonce an extended share's coinbase was rebuilt with (the channel's prefix ‖ the share's bytes). */
+  extranonce: Uint8Array | null;
   accepted: boolean;
   errorCode: string | null;
   blockFound: boolean;
@@ -141,6 +156,9 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   readonly chain: SyntheticChain;
   readonly sharesPerMinute: number;
   readonly versionRolling: boolean;
+  readonly extendedChannels: boolean;
+  readonly standardChannels: boolean;
+  readonly extendedExtranonceSize: number;
   readonly shareBatchSize: number;
   readonly maxChannelsPerConnection: number;
   readonly inFlightGraceMs: number;
@@ -170,6 +188,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   private sessionCounter = 0;
   private channelCounter = 0;
   private readonly instanceTag: Uint8Array;
+  private readonly random: (n: number) => Uint8Array;
   private template: BlockTemplate;
   private server: Server | null = null;
   private timers: NodeJS.Timeout[] = [];
@@ -182,11 +201,25 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
     const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+    this.random = random;
     this.sharesPerMinute = options.sharesPerMinute ?? 6;
     if (!(this.sharesPerMinute > 0) || !Number.isFinite(this.sharesPerMinute)) {
       throw new RangeError(`shares per minute must be > 0, got ${this.sharesPerMinute}`);
     }
     this.versionRolling = options.versionRolling ?? true;
+    this.extendedChannels = options.extendedChannels ?? true;
+    this.standardChannels = options.standardChannels ?? true;
+    if (!this.extendedChannels && !this.standardChannels) {
+      throw new RangeError('a pool must serve extended or standard channels (or both)');
+    }
+    this.extendedExtranonceSize = options.extendedExtranonceSize ?? 8;
+    if (
+      !Number.isInteger(this.extendedExtranonceSize) ||
+      this.extendedExtranonceSize < 1 ||
+      this.extendedExtranonceSize > 24
+    ) {
+      throw new RangeError(`extended extranonce size must be 1..24 bytes, got ${this.extendedExtranonceSize}`);
+    }
     this.shareBatchSize = Math.max(1, options.shareBatchSize ?? 1);
     this.maxChannelsPerConnection = options.maxChannelsPerConnection ?? 16;
     this.inFlightGraceMs = options.inFlightGraceMs ?? DEFAULT_IN_FLIGHT_GRACE_MS;
@@ -364,7 +397,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
     if (this.closedChannelStats.length > MAX_CLOSED_CHANNEL_STATS) this.closedChannelStats.shift();
   }
 
-  onShare(channel: PoolChannel, sequenceNumber: number, judgement: ShareJudgement): void {
+  onShare(channel: PoolChannel, share: SubmittedShare, judgement: ShareJudgement): void {
     if (judgement.ok) {
       this.accepted++;
       if (judgement.inFlight) this.acceptedInFlight++;
@@ -379,7 +412,9 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
     this.emit('share', {
       connectionId: channel.connectionId,
       channelId: channel.channelId,
-      sequenceNumber,
+      sequenceNumber: share.sequenceNumber,
+      jobId: share.jobId,
+      extranonce: 'extranonce' in share ? Uint8Array.of(...channel.extranoncePrefix, ...share.extranonce) : null,
       accepted: judgement.ok,
       errorCode: judgement.ok ? null : judgement.code,
       blockFound: judgement.ok && judgement.blockFound,
@@ -397,20 +432,31 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
     this.chain.newBlock();
     this.template = this.chain.newTemplate();
     this.emit('block', { height: this.chain.height, prevHash: bytesToHexReversed(this.chain.prevHash) });
-    for (const session of this.sessions.values()) {
-      for (const channel of session.channels.values()) {
-        session.flushBatch(channel);
-        session.sendBlockStart(channel, this.template);
-      }
-    }
+    for (const session of this.sessions.values()) session.newBlock(this.template);
   }
 
   /** New work on the current block for every channel (active jobs, min_ntime = now). */
   newJobs(): void {
     this.template = this.chain.newTemplate();
+    for (const session of this.sessions.values()) session.newJobs(this.template);
+  }
+
+  /**
+   * Sends SetExtranoncePrefix on a channel (tests, operators): a fresh prefix of the same length (a new random tag,
+   * then the channel id, so it stays unique), every earlier job of the channel stale, and a job with the new prefix
+   * at once. Returns the new prefix, or null for an unknown channel.
+   */
+  changeExtranoncePrefix(channelId: number): Uint8Array | null {
     for (const session of this.sessions.values()) {
-      for (const channel of session.channels.values()) session.sendActiveJob(channel, this.template);
+      const channel = session.channels.get(channelId);
+      if (channel === undefined) continue;
+      const prefix = this.extranoncePrefixFor(channelId);
+      let tag = this.random(4);
+      while (tag.every((b, i) => b === channel.extranoncePrefix[i])) tag = this.random(4);
+      prefix.set(tag, 0);
+      return session.changeExtranoncePrefix(channel, prefix) ? prefix : null;
     }
+    return null;
   }
 
   /** Sends SetTarget on a channel (tests, operators). Returns false for an unknown channel. */

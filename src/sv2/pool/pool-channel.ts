@@ -1,7 +1,13 @@
 /**
- * Server-side state of one standard channel on the local pool: the jobs it was given (with the target each
- * carries), which are stale, the shares already seen, and the acknowledgement batch. Validation follows SRI's
- * pool: stale → unknown job → ntime → version bits → block / target → duplicate.
+ * Server-side state of one channel on the local pool, standard or extended: the jobs it was given (with the target
+ * and, for an extended channel, the extranonce prefix each carries), which are stale, the shares already seen, and
+ * the acknowledgement batch. Validation follows SRI's pool: stale → unknown job → extranonce size → ntime → version
+ * bits → block / target → duplicate. An extended share's header is rebuilt from the job's coinbase:
+ * coinbase_tx_prefix ‖ extranonce_prefix ‖ the share's extranonce ‖ coinbase_tx_suffix, its txid folded up the
+ * merkle path.
+ *
+ * A job is a `PoolJob` whatever made it (the synthetic chain's template today; a client's SetCustomMiningJob once a
+ * job declarator serves one): `registerJob` takes any of them, and validation reads only the job.
  *
  * One departure from SRI, for shares that crossed a block change on the wire: the device sent them before our
  * SetNewPrevHash reached it, so it could not have known. A share for a job of the block just replaced is still
@@ -10,10 +16,12 @@
  * provably has the new tip). Anything older, later or after that first share is stale-share, as in SRI.
  */
 import { difficultyFromTarget } from '../../bitcoin/index.js';
+import { merkleRootOfCoinbase } from '../../bitcoin/merkle.js';
 import { checkShare } from '../channel/share-check.js';
 import { BIP323_VERSION_MASK } from '../channel/version-rolling.js';
+import type { ChannelKind } from '../client/channel.js';
 import { SubmitSharesErrorCode } from '../messages/error-codes.js';
-import type { NewMiningJob, SubmitSharesStandard } from '../messages/mining.js';
+import type { SubmitSharesExtended, SubmitSharesStandard } from '../messages/mining.js';
 import type { BlockTemplate, SyntheticChain } from './synthetic-chain.js';
 
 /** Jobs of the current block the pool still accepts shares for (older ones answer stale-share). */
@@ -36,17 +44,40 @@ export interface SeenShareBudget {
 /** Bitcoin accepts block times up to two hours ahead. */
 export const MAX_NTIME_AHEAD_SEC = 7200;
 
+/** Where a job's merkle root comes from: given (standard), or the coinbase the device completes (extended). */
+export type PoolJobHeader =
+  | { kind: 'merkle-root'; merkleRoot: Uint8Array }
+  | {
+      kind: 'coinbase';
+      /** coinbase_tx_prefix ‖ the channel's extranonce_prefix when the job was sent (non-witness serialization). */
+      prefix: Uint8Array;
+      suffix: Uint8Array;
+      merklePath: readonly Uint8Array[];
+    };
+
 export interface PoolJob {
   jobId: number;
+  /** The chain epoch (block) the job builds on: shares of another epoch are stale. */
   epoch: number;
   version: number;
-  merkleRoot: Uint8Array;
-  /** The coinbase of this job (for a found block). */
-  coinbase: Uint8Array;
+  versionRollingAllowed: boolean;
+  header: PoolJobHeader;
+  prevHash: Uint8Array;
+  nbits: number;
+  minNtime: number;
   /** The target shares of this job are judged by (fixed when it was sent active). */
   target: bigint;
-  template: BlockTemplate;
 }
+
+/** The wire pieces of an extended job (what NewExtendedMiningJob carries besides ids and times). */
+export interface ExtendedJobPieces {
+  coinbaseTxPrefix: Uint8Array;
+  coinbaseTxSuffix: Uint8Array;
+  merklePath: Uint8Array[];
+}
+
+/** Share fields a pool judges: SubmitSharesStandard, or SubmitSharesExtended with its extranonce. */
+export type SubmittedShare = SubmitSharesStandard | SubmitSharesExtended;
 
 /** How long after a block change a share of the replaced block counts as in flight (default). */
 export const DEFAULT_IN_FLIGHT_GRACE_MS = 1000;
@@ -65,6 +96,9 @@ export type ShareJudgement =
 export interface ChannelStats {
   channelId: number;
   connectionId: number;
+  kind: ChannelKind;
+  /** The group the pool put the channel in (0: none). */
+  groupChannelId: number;
   userIdentity: string;
   nominalHashRateHs: number;
   difficulty: number;
@@ -99,11 +133,16 @@ export class PoolChannel {
   batchLastSequence = 0;
   readonly stats: ChannelStats;
 
+  /** Bytes the client rolls (extended channels; 0 for standard). */
+  readonly extranonceSize: number;
+  groupChannelId = 0;
+
   constructor(
+    readonly kind: ChannelKind,
     readonly channelId: number,
     readonly connectionId: number,
     readonly userIdentity: string,
-    readonly extranoncePrefix: Uint8Array,
+    public extranoncePrefix: Uint8Array,
     public maxTarget: bigint,
     public nominalHashRateHs: number,
     initialTarget: bigint,
@@ -111,11 +150,15 @@ export class PoolChannel {
     /** 0 = strict SRI behaviour: every share of a replaced block is stale-share. */
     readonly inFlightGraceMs = DEFAULT_IN_FLIGHT_GRACE_MS,
     private readonly seenBudget: SeenShareBudget = { used: 0, max: Number.POSITIVE_INFINITY },
+    extranonceSize = 0,
   ) {
+    this.extranonceSize = kind === 'extended' ? extranonceSize : 0;
     this.target = initialTarget;
     this.stats = {
       channelId,
       connectionId,
+      kind,
+      groupChannelId: 0,
       userIdentity,
       nominalHashRateHs,
       difficulty: difficultyFromTarget(initialTarget),
@@ -135,12 +178,45 @@ export class PoolChannel {
   }
 
   /**
-   * A job for this channel from `template`. `future` jobs (sent before SetNewPrevHash) start a new block:
-   * every earlier job becomes stale (bar the in-flight window) and duplicate tracking restarts.
+   * This channel's job from `template` under `jobId` (ids come from the connection, unique across its channels and
+   * groups): for a standard channel the merkle root of its own coinbase, for an extended one the coinbase pieces
+   * with its extranonce prefix. `pieces` are the extended job's wire pieces (shared by every member of a group).
    */
-  makeJob(chain: SyntheticChain, template: BlockTemplate, future: boolean, nowMs: number): NewMiningJob {
-    const jobId = ++this.lastJobId;
-    const cb = chain.coinbaseFor(template, this.extranoncePrefix);
+  jobFromTemplate(
+    jobId: number,
+    template: BlockTemplate,
+    chain: SyntheticChain,
+    pieces: ExtendedJobPieces | null,
+  ): PoolJob {
+    let header: PoolJobHeader;
+    if (this.kind === 'extended') {
+      if (pieces === null) throw new TypeError("an extended channel's job needs its coinbase pieces");
+      const prefix = new Uint8Array(pieces.coinbaseTxPrefix.length + this.extranoncePrefix.length);
+      prefix.set(pieces.coinbaseTxPrefix, 0);
+      prefix.set(this.extranoncePrefix, pieces.coinbaseTxPrefix.length);
+      header = { kind: 'coinbase', prefix, suffix: pieces.coinbaseTxSuffix, merklePath: pieces.merklePath };
+    } else {
+      header = { kind: 'merkle-root', merkleRoot: chain.coinbaseFor(template, this.extranoncePrefix).merkleRoot };
+    }
+    return {
+      jobId,
+      epoch: template.epoch,
+      version: template.version,
+      versionRollingAllowed: this.versionRollingAllowed,
+      header,
+      prevHash: template.prevHash,
+      nbits: template.nbits,
+      minNtime: template.minNtime,
+      target: this.target,
+    };
+  }
+
+  /**
+   * Remembers a job sent to this channel. A `future` job (sent before SetNewPrevHash) starts a new block: every
+   * earlier job becomes stale (bar the in-flight window) and duplicate tracking restarts.
+   */
+  registerJob(job: PoolJob, future: boolean, nowMs: number): void {
+    if (job.jobId > this.lastJobId) this.lastJobId = job.jobId;
     if (future) {
       // The current block's tables become the replaced block's; the ones two blocks back are reused, empty.
       const jobs = this.replacedJobs;
@@ -153,32 +229,30 @@ export class PoolChannel {
       this.forget(seen);
       this.replacedAtMs = nowMs;
       this.newBlockShareSeen = false;
-      this.epochFirstJobId = jobId;
+      this.epochFirstJobId = job.jobId;
     }
-    this.jobs.set(jobId, {
-      jobId,
-      epoch: template.epoch,
-      version: template.version,
-      merkleRoot: cb.merkleRoot,
-      coinbase: cb.tx,
-      target: this.target,
-      template,
-    });
+    this.jobs.set(job.jobId, job);
     if (this.jobs.size > MAX_JOBS_PER_BLOCK) this.jobs.delete(this.jobs.keys().next().value as number);
-    return {
-      channelId: this.channelId,
-      jobId,
-      minNtime: future ? null : Math.max(template.minNtime, Math.floor(nowMs / 1000)) >>> 0,
-      version: template.version,
-      merkleRoot: cb.merkleRoot,
-    };
+  }
+
+  /**
+   * SetExtranoncePrefix: the channel's search space moved. Every job sent so far carried the old prefix; they are
+   * stale from now on (no share with the old prefix is accepted), and the next job carries the new one.
+   */
+  setExtranoncePrefix(prefix: Uint8Array): void {
+    this.extranoncePrefix = prefix.slice();
+    this.jobs.clear();
+    this.replacedJobs.clear();
+    this.forget(this.replacedSeen);
+    this.newBlockShareSeen = true;
+    this.epochFirstJobId = this.lastJobId + 1;
   }
 
   job(jobId: number): PoolJob | undefined {
     return this.jobs.get(jobId);
   }
 
-  validate(share: SubmitSharesStandard, chain: SyntheticChain, nowMs: number): ShareJudgement {
+  validate(share: SubmittedShare, chain: SyntheticChain, nowMs: number): ShareJudgement {
     const jobId = share.jobId;
     if (jobId === 0 || jobId > this.lastJobId) return { ok: false, code: SubmitSharesErrorCode.invalidJobId };
     if (jobId >= this.epochFirstJobId) {
@@ -205,19 +279,30 @@ export class PoolChannel {
   }
 
   private judge(
-    share: SubmitSharesStandard,
+    share: SubmittedShare,
     job: PoolJob,
     seen: Set<number>,
     nowMs: number,
     inFlight: boolean,
   ): ShareJudgement {
+    let merkleRoot: Uint8Array;
+    const header = job.header;
+    if (header.kind === 'coinbase') {
+      // SRI refuses an extranonce of any other length than the channel's extranonce_size.
+      if (!('extranonce' in share) || share.extranonce.length !== this.extranonceSize) {
+        return { ok: false, code: SubmitSharesErrorCode.badExtranonceSize };
+      }
+      merkleRoot = merkleRootOfCoinbase(header.prefix, share.extranonce, header.suffix, header.merklePath);
+    } else {
+      merkleRoot = header.merkleRoot;
+    }
     const verdict = checkShare({
       jobVersion: job.version,
-      merkleRoot: job.merkleRoot,
-      tip: { prevHash: job.template.prevHash, nbits: job.template.nbits, minNtime: job.template.minNtime },
+      merkleRoot,
+      tip: { prevHash: job.prevHash, nbits: job.nbits, minNtime: job.minNtime },
       share,
       target: job.target,
-      versionRollingAllowed: this.versionRollingAllowed,
+      versionRollingAllowed: job.versionRollingAllowed,
       rollableMask: BIP323_VERSION_MASK,
       maxNtime: Math.floor(nowMs / 1000) + MAX_NTIME_AHEAD_SEC,
     });

@@ -1,8 +1,14 @@
 /**
- * One client connection on the local pool: SetupConnection, standard channels, jobs, and share validation.
- * Anything malformed or out of place closes this connection with a code and a reason (logged and counted);
- * protocol-level refusals (a bad share, an unknown channel) are answered with the spec's error messages and
- * the connection stays up.
+ * One client connection on the local pool: SetupConnection, extended and standard channels, group channels, jobs,
+ * and share validation. Anything malformed or out of place closes this connection with a code and a reason (logged
+ * and counted); protocol-level refusals (a bad share, an unknown channel, a channel kind the pool does not serve)
+ * are answered with the spec's error messages, whose codes name what is refused, and the connection stays up.
+ *
+ * Groups: on a connection without REQUIRES_STANDARD_JOBS every extended channel joins the connection's group for
+ * its full extranonce size (the spec wants one size per group: the coinbase's scriptSig length is shared). Once a
+ * group has two members the pool says so with SetGroupChannel and sends one NewExtendedMiningJob and one
+ * SetNewPrevHash to the group id instead of one per channel. Job ids come from one counter per connection, so an
+ * id is never in use twice across a channel and its group (sv2-spec #209).
  */
 import { hashRateToTarget, minTarget, targetFromU256, targetToU256 } from '../channel/target.js';
 import { Sv2ProtocolError } from '../codec/errors.js';
@@ -24,6 +30,7 @@ import {
 } from '../messages/error-codes.js';
 import { EXTENSION_NEGOTIATION, RequestExtensions, RequestExtensionsError } from '../messages/extensions.js';
 import {
+  REQUIRES_EXTENDED_CHANNELS,
   REQUIRES_FIXED_VERSION,
   REQUIRES_STANDARD_JOBS,
   REQUIRES_VERSION_ROLLING,
@@ -31,13 +38,18 @@ import {
 } from '../messages/flags.js';
 import {
   CloseChannel,
+  MAX_EXTRANONCE_LEN,
+  NewExtendedMiningJob,
   NewMiningJob,
   OpenExtendedMiningChannel,
+  OpenExtendedMiningChannelSuccess,
   OpenMiningChannelError,
   OpenStandardMiningChannel,
   OpenStandardMiningChannelSuccess,
   SetCustomMiningJob,
   SetCustomMiningJobError,
+  SetExtranoncePrefix,
+  SetGroupChannel,
   SetNewPrevHash,
   SetTarget,
   SubmitSharesError,
@@ -49,13 +61,24 @@ import {
 } from '../messages/mining.js';
 import { messageDefFor } from '../messages/registry.js';
 import type { Sv2Connection } from '../transport/connection.js';
-import { PoolChannel, type SeenShareBudget, type ShareJudgement } from './pool-channel.js';
+import {
+  type ExtendedJobPieces,
+  PoolChannel,
+  type SeenShareBudget,
+  type ShareJudgement,
+  type SubmittedShare,
+} from './pool-channel.js';
 import type { BlockTemplate, SyntheticChain } from './synthetic-chain.js';
 
 /** What a session needs from the pool that owns it. */
 export interface SessionHost {
   readonly sharesPerMinute: number;
   readonly versionRolling: boolean;
+  /** Channel kinds served: extended by default (as SRI's pool), standard on request. */
+  readonly extendedChannels: boolean;
+  readonly standardChannels: boolean;
+  /** Extranonce bytes an extended channel rolls when it asks for fewer. */
+  readonly extendedExtranonceSize: number;
   readonly shareBatchSize: number;
   readonly maxChannelsPerConnection: number;
   readonly inFlightGraceMs: number;
@@ -70,16 +93,26 @@ export interface SessionHost {
   readonly chain: SyntheticChain;
   onChannelOpened(channel: PoolChannel): void;
   onChannelClosed(channel: PoolChannel): void;
-  onShare(channel: PoolChannel, sequenceNumber: number, judgement: ShareJudgement): void;
+  onShare(channel: PoolChannel, share: SubmittedShare, judgement: ShareJudgement): void;
   onChannelMismatch(sessionId: number, message: string): void;
 }
 
 const KNOWN_CLIENT_FLAGS = REQUIRES_STANDARD_JOBS | REQUIRES_WORK_SELECTION | REQUIRES_VERSION_ROLLING;
 
+/** A group of extended channels on this connection (all of one full extranonce size). */
+interface PoolGroup {
+  id: number;
+  members: Set<number>;
+}
+
 export class PoolSession {
   private state: 'setup' | 'ready' = 'setup';
   private requiresStandardJobs = false;
   readonly channels = new Map<number, PoolChannel>();
+  /** Full extranonce size → the group of extended channels with it. */
+  private readonly groups = new Map<number, PoolGroup>();
+  /** Job ids on this connection: unique across its channels and groups. */
+  private lastJobId = 0;
   private readonly setupTimer: NodeJS.Timeout;
 
   constructor(
@@ -163,42 +196,21 @@ export class PoolSession {
       case OpenStandardMiningChannel.msgType:
         this.onOpenStandard(OpenStandardMiningChannel.decode(payload));
         return;
-      case OpenExtendedMiningChannel.msgType: {
-        const msg = OpenExtendedMiningChannel.decode(payload);
-        this.connection.send(OpenMiningChannelError, {
-          requestId: msg.requestId,
-          errorCode: this.requiresStandardJobs
-            ? OpenChannelErrorCode.extendedChannelsNotSupportedForStandardJobs
-            : 'extended-channels-not-supported',
-        });
+      case OpenExtendedMiningChannel.msgType:
+        this.onOpenExtended(OpenExtendedMiningChannel.decode(payload));
         return;
-      }
       case UpdateChannel.msgType:
         this.onUpdateChannel(UpdateChannel.decode(payload));
         return;
       case SubmitSharesStandard.msgType:
         this.onSubmit(SubmitSharesStandard.decode(payload));
         return;
-      case SubmitSharesExtended.msgType: {
-        const msg = SubmitSharesExtended.decode(payload);
-        if (!this.host.silent) {
-          this.connection.send(SubmitSharesError, {
-            channelId: msg.channelId,
-            sequenceNumber: msg.sequenceNumber,
-            errorCode: SubmitSharesErrorCode.invalidChannelId,
-          });
-        }
+      case SubmitSharesExtended.msgType:
+        this.onSubmit(SubmitSharesExtended.decode(payload));
         return;
-      }
-      case CloseChannel.msgType: {
-        const msg = CloseChannel.decode(payload);
-        const channel = this.channels.get(msg.channelId);
-        if (channel !== undefined) {
-          this.channels.delete(msg.channelId);
-          this.host.onChannelClosed(channel);
-        }
+      case CloseChannel.msgType:
+        this.onCloseChannel(CloseChannel.decode(payload));
         return;
-      }
       case SetCustomMiningJob.msgType: {
         const msg = SetCustomMiningJob.decode(payload);
         this.connection.send(SetCustomMiningJobError, {
@@ -244,31 +256,32 @@ export class PoolSession {
     // Server flags, not an echo of the client's (the SRI bug sv2-apps #265).
     this.connection.send(SetupConnectionSuccess, {
       usedVersion: SV2_PROTOCOL_VERSION,
-      flags: this.host.versionRolling ? 0 : REQUIRES_FIXED_VERSION,
+      flags:
+        (this.host.versionRolling ? 0 : REQUIRES_FIXED_VERSION) |
+        (this.host.standardChannels ? 0 : REQUIRES_EXTENDED_CHANNELS),
     });
   }
 
-  private onOpenStandard(msg: OpenStandardMiningChannel): void {
-    const refuse = (code: string): void => {
-      this.connection.send(OpenMiningChannelError, { requestId: msg.requestId, errorCode: code });
-    };
-    if (!Number.isFinite(msg.nominalHashRate) || msg.nominalHashRate < 0) {
-      refuse(OpenChannelErrorCode.invalidNominalHashrate);
-      return;
-    }
-    const maxTarget = targetFromU256(msg.maxTarget);
-    if (maxTarget === 0n) {
-      refuse(OpenChannelErrorCode.maxTargetOutOfRange);
-      return;
-    }
-    if (this.channels.size >= this.host.maxChannelsPerConnection) {
-      refuse('too-many-channels');
-      return;
-    }
+  /** The checks both open messages share; the error code to refuse with, or null. */
+  private openRefusal(msg: OpenStandardMiningChannel): string | null {
+    if (!Number.isFinite(msg.nominalHashRate) || msg.nominalHashRate < 0)
+      return OpenChannelErrorCode.invalidNominalHashrate;
+    if (targetFromU256(msg.maxTarget) === 0n) return OpenChannelErrorCode.maxTargetOutOfRange;
+    if (this.channels.size >= this.host.maxChannelsPerConnection) return 'too-many-channels';
+    return null;
+  }
+
+  private newChannel(
+    kind: 'standard' | 'extended',
+    msg: OpenStandardMiningChannel,
+    extranonceSize: number,
+  ): PoolChannel {
     const channelId = this.host.nextChannelId();
+    const maxTarget = targetFromU256(msg.maxTarget);
     // Clamped only to what the device asked for: tiny hash rates get targets far above difficulty 1.
     const target = minTarget(hashRateToTarget(msg.nominalHashRate, this.host.sharesPerMinute), maxTarget);
     const channel = new PoolChannel(
+      kind,
       channelId,
       this.id,
       msg.userIdentity,
@@ -279,17 +292,103 @@ export class PoolSession {
       this.host.versionRolling,
       this.host.inFlightGraceMs,
       this.host.seenShareBudget,
+      extranonceSize,
     );
     this.channels.set(channelId, channel);
+    return channel;
+  }
+
+  private onOpenStandard(msg: OpenStandardMiningChannel): void {
+    const refusal = this.host.standardChannels ? this.openRefusal(msg) : 'standard-channels-not-supported';
+    if (refusal !== null) {
+      this.connection.send(OpenMiningChannelError, { requestId: msg.requestId, errorCode: refusal });
+      return;
+    }
+    const channel = this.newChannel('standard', msg, 0);
     this.connection.send(OpenStandardMiningChannelSuccess, {
       requestId: msg.requestId,
-      channelId,
-      target: targetToU256(target),
+      channelId: channel.channelId,
+      target: targetToU256(channel.target),
       extranoncePrefix: channel.extranoncePrefix,
       groupChannelId: 0,
     });
     this.host.onChannelOpened(channel);
     this.sendBlockStart(channel, this.host.currentTemplate());
+  }
+
+  private onOpenExtended(msg: OpenExtendedMiningChannel): void {
+    const refuse = (code: string): void => {
+      this.connection.send(OpenMiningChannelError, { requestId: msg.requestId, errorCode: code });
+    };
+    if (this.requiresStandardJobs) {
+      // The client said it can only take NewMiningJob: an extended channel would get jobs it cannot use.
+      refuse(OpenChannelErrorCode.extendedChannelsNotSupportedForStandardJobs);
+      return;
+    }
+    if (!this.host.extendedChannels) {
+      refuse('extended-channels-not-supported');
+      return;
+    }
+    const refusal = this.openRefusal(msg);
+    if (refusal !== null) {
+      refuse(refusal);
+      return;
+    }
+    // The prefix is this pool's (8 bytes); the rest of the spec's 32 is the client's to roll.
+    const prefixLength = this.host.extranoncePrefixFor(0).length;
+    const available = MAX_EXTRANONCE_LEN - prefixLength;
+    if (msg.minExtranonceSize > available) {
+      refuse(OpenChannelErrorCode.minExtranonceSizeTooLarge);
+      return;
+    }
+    const size = Math.min(available, Math.max(msg.minExtranonceSize, this.host.extendedExtranonceSize));
+    const channel = this.newChannel('extended', msg, size);
+    const group = this.groupFor(prefixLength + size);
+    group.members.add(channel.channelId);
+    channel.groupChannelId = group.id;
+    channel.stats.groupChannelId = group.id;
+    this.connection.send(OpenExtendedMiningChannelSuccess, {
+      requestId: msg.requestId,
+      channelId: channel.channelId,
+      target: targetToU256(channel.target),
+      extranonceSize: size,
+      extranoncePrefix: channel.extranoncePrefix,
+      groupChannelId: group.id,
+    });
+    this.host.onChannelOpened(channel);
+    if (group.members.size >= 2 && !this.host.silent) {
+      this.connection.send(SetGroupChannel, { groupChannelId: group.id, channelIds: [...group.members] });
+    }
+    // The newcomer's first job is its own; from the next one on the group's jobs reach it.
+    this.sendBlockStart(channel, this.host.currentTemplate());
+  }
+
+  /** The group for extended channels of this full extranonce size (its id from the pool's channel ids). */
+  private groupFor(fullExtranonceSize: number): PoolGroup {
+    let group = this.groups.get(fullExtranonceSize);
+    if (group === undefined) {
+      group = { id: this.host.nextChannelId(), members: new Set() };
+      this.groups.set(fullExtranonceSize, group);
+    }
+    return group;
+  }
+
+  /** CloseChannel for a channel, or for a group (which closes every member, as the spec says). */
+  private onCloseChannel(msg: CloseChannel): void {
+    const ids = [msg.channelId];
+    for (const [size, group] of this.groups) {
+      if (group.id === msg.channelId) {
+        ids.push(...group.members);
+        this.groups.delete(size);
+      }
+    }
+    for (const id of ids) {
+      const channel = this.channels.get(id);
+      if (channel === undefined) continue;
+      this.channels.delete(id);
+      for (const group of this.groups.values()) group.members.delete(id);
+      this.host.onChannelClosed(channel);
+    }
   }
 
   private onUpdateChannel(msg: UpdateChannel): void {
@@ -323,7 +422,7 @@ export class PoolSession {
     this.connection.send(SetTarget, { channelId: channel.channelId, maximumTarget: targetToU256(target) });
   }
 
-  private onSubmit(msg: SubmitSharesStandard): void {
+  private onSubmit(msg: SubmittedShare): void {
     const channel = this.channels.get(msg.channelId);
     if (channel === undefined) {
       if (!this.host.silent) {
@@ -336,9 +435,17 @@ export class PoolSession {
       return;
     }
     const nowMs = this.host.nowMs();
-    const judgement = channel.validate(msg, this.host.chain, nowMs);
+    const extended = 'extranonce' in msg;
+    let judgement: ShareJudgement;
+    if (extended && channel.kind !== 'extended') {
+      judgement = { ok: false, code: SubmitSharesErrorCode.extendedShareOnStandardChannel };
+    } else if (!extended && channel.kind !== 'standard') {
+      judgement = { ok: false, code: SubmitSharesErrorCode.standardShareOnExtendedChannel };
+    } else {
+      judgement = channel.validate(msg, this.host.chain, nowMs);
+    }
     channel.record(judgement, nowMs);
-    this.host.onShare(channel, msg.sequenceNumber, judgement);
+    this.host.onShare(channel, msg, judgement);
     if (this.host.silent || !this.host.answersShares) return;
     if (!judgement.ok) {
       this.connection.send(SubmitSharesError, {
@@ -367,24 +474,110 @@ export class PoolSession {
     channel.batchDifficulty = 0;
   }
 
-  /** A new block: a future job, then SetNewPrevHash naming it (the order SRI pools use). */
-  sendBlockStart(channel: PoolChannel, template: BlockTemplate): void {
-    const job = channel.makeJob(this.host.chain, template, true, this.host.nowMs());
-    if (this.host.silent) return;
-    this.connection.send(NewMiningJob, job);
-    this.connection.send(SetNewPrevHash, {
-      channelId: channel.channelId,
-      jobId: job.jobId,
-      prevHash: template.prevHash,
-      minNtime: template.minNtime,
-      nbits: template.nbits,
-    });
+  /** A new block for every channel: acknowledgements so far, then a future job and the SetNewPrevHash naming it. */
+  newBlock(template: BlockTemplate): void {
+    for (const channel of this.channels.values()) this.flushBatch(channel);
+    this.distribute(template, true);
   }
 
-  /** New work on the same block: an active job (min_ntime set). */
+  /** New work on the same block for every channel (active jobs, min_ntime = now). */
+  newJobs(template: BlockTemplate): void {
+    this.distribute(template, false);
+  }
+
+  /** One job per group of two or more, one per channel for the rest. */
+  private distribute(template: BlockTemplate, future: boolean): void {
+    const grouped = new Set<number>();
+    for (const group of this.groups.values()) {
+      if (group.members.size < 2) continue;
+      const members = [...group.members].map((id) => this.channels.get(id)).filter((c) => c !== undefined);
+      for (const m of members) grouped.add(m.channelId);
+      this.sendJob(group.id, members, template, future);
+    }
+    for (const channel of this.channels.values()) {
+      if (!grouped.has(channel.channelId)) this.sendJob(channel.channelId, [channel], template, future);
+    }
+  }
+
+  /** A new block on one channel: a future job, then SetNewPrevHash naming it (the order SRI pools use). */
+  sendBlockStart(channel: PoolChannel, template: BlockTemplate): void {
+    this.sendJob(channel.channelId, [channel], template, true);
+  }
+
+  /** New work on the same block for one channel: an active job (min_ntime set). */
   sendActiveJob(channel: PoolChannel, template: BlockTemplate): void {
-    const job = channel.makeJob(this.host.chain, template, false, this.host.nowMs());
-    if (!this.host.silent) this.connection.send(NewMiningJob, job);
+    this.sendJob(channel.channelId, [channel], template, false);
+  }
+
+  /**
+   * A job for `members` (one channel, or every member of a group), addressed to `addressedTo`; `future` jobs are
+   * followed by the SetNewPrevHash naming them. Each member remembers the job with its own extranonce prefix.
+   */
+  private sendJob(addressedTo: number, members: PoolChannel[], template: BlockTemplate, future: boolean): void {
+    if (members.length === 0) return;
+    const nowMs = this.host.nowMs();
+    const jobId = ++this.lastJobId >>> 0;
+    const minNtime = future ? null : Math.max(template.minNtime, Math.floor(nowMs / 1000)) >>> 0;
+    const first = members[0];
+    let pieces: ExtendedJobPieces | null = null;
+    if (first.kind === 'extended') {
+      const parts = this.host.chain.coinbaseParts(template, first.extranoncePrefix.length + first.extranonceSize);
+      pieces = { coinbaseTxPrefix: parts.prefix, coinbaseTxSuffix: parts.suffix, merklePath: template.merklePath };
+    }
+    let merkleRoot: Uint8Array | null = null;
+    for (const channel of members) {
+      const job = channel.jobFromTemplate(jobId, template, this.host.chain, pieces);
+      channel.registerJob(job, future, nowMs);
+      if (job.header.kind === 'merkle-root') merkleRoot = job.header.merkleRoot;
+    }
+    if (this.host.silent) return;
+    if (pieces !== null) {
+      this.connection.send(NewExtendedMiningJob, {
+        channelId: addressedTo,
+        jobId,
+        minNtime,
+        version: template.version,
+        versionRollingAllowed: this.host.versionRolling,
+        merklePath: pieces.merklePath,
+        coinbaseTxPrefix: pieces.coinbaseTxPrefix,
+        coinbaseTxSuffix: pieces.coinbaseTxSuffix,
+      });
+    } else if (merkleRoot !== null) {
+      this.connection.send(NewMiningJob, {
+        channelId: addressedTo,
+        jobId,
+        minNtime,
+        version: template.version,
+        merkleRoot,
+      });
+    }
+    if (future) {
+      this.connection.send(SetNewPrevHash, {
+        channelId: addressedTo,
+        jobId,
+        prevHash: template.prevHash,
+        minNtime: template.minNtime,
+        nbits: template.nbits,
+      });
+    }
+  }
+
+  /**
+   * Moves a channel to a new extranonce prefix (same length, so its group and rolled size hold): SetExtranoncePrefix,
+   * every earlier job of the channel stale, and at once a job with the new prefix. Returns false for a prefix of
+   * another length.
+   */
+  changeExtranoncePrefix(channel: PoolChannel, prefix: Uint8Array): boolean {
+    if (prefix.length !== channel.extranoncePrefix.length) return false;
+    channel.setExtranoncePrefix(prefix);
+    if (!this.host.silent) {
+      this.connection.send(SetExtranoncePrefix, {
+        channelId: channel.channelId,
+        extranoncePrefix: channel.extranoncePrefix,
+      });
+    }
+    this.sendActiveJob(channel, this.host.currentTemplate());
+    return true;
   }
 
   sendReconnect(newHost: string, newPort: number): void {

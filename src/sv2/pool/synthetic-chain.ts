@@ -5,7 +5,12 @@
  * every job the pool hands out hashes exactly like a real one. Nothing here is ever a valid mainnet block.
  */
 
-import { buildCoinbaseParts, type TxOutput, witnessCommitmentScript } from '../../bitcoin/coinbase.js';
+import {
+  buildCoinbaseParts,
+  type CoinbaseParts,
+  type TxOutput,
+  witnessCommitmentScript,
+} from '../../bitcoin/coinbase.js';
 import { merklePathOfFirst, merkleRootFromPath, merkleRootFromTxids, sha256d } from '../../bitcoin/index.js';
 import type { Clock } from '../clock.js';
 
@@ -126,5 +131,22 @@ export class SyntheticChain {
     tx.set(parts.suffix, parts.prefix.length + extranonce.length);
     const txid = sha256d(tx);
     return { tx, txid, merkleRoot: merkleRootFromPath(txid, template.merklePath) };
+  }
+
+  /**
+   * The coinbase of `template` split around an extranonce of `extranonceLength` bytes (the channel's prefix plus
+   * what the device rolls), as an extended job sends it: non-witness serialization, the extranonce at the end of
+   * the scriptSig.
+   */
+  coinbaseParts(template: BlockTemplate, extranonceLength: number): CoinbaseParts {
+    return buildCoinbaseParts({
+      txVersion: 2,
+      height: template.height,
+      tag: this.options.tag,
+      extranonceLength,
+      sequence: 0xffffffff,
+      outputs: template.outputs,
+      locktime: 0,
+    });
   }
 }

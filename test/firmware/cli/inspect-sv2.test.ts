@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JsonValue } from '../../../src/sv2/codec/field-types.js';
+import { encodeFrame } from '../../../src/sv2/codec/frame.js';
+import * as m from '../../../src/sv2/messages/mining.js';
+import { bytesToHex } from '../../../src/util/hex.js';
 import { isOneLineReason, runCliCaptured, spawnCli } from '../../support/cli.js';
 import { type FrameVector, normaliseF32, type Sv2FramesFile } from '../../support/sv2-vectors.js';
 import { readVectorJson, vectorsMissing } from '../../support/vectors.js';
@@ -131,4 +134,86 @@ test('the built binary: inspect sv2 prints JSON and exits 0; an unknown message 
   const bad = await spawnCli(['inspect', 'sv2', '000099000000']);
   assert.equal(bad.code, 2);
   assert.ok(isOneLineReason(bad.stderr), bad.stderr);
+});
+
+test('inspect sv2 decodes the extended and group channel messages field by field (frames built here, no vectors)', async () => {
+  const prefix = Uint8Array.from({ length: 43 }, (_, i) => i);
+  const cases: Array<[string, Uint8Array, Record<string, JsonValue>]> = [
+    [
+      'OpenExtendedMiningChannel',
+      encodeFrame(m.OpenExtendedMiningChannel, {
+        requestId: 3,
+        userIdentity: 'acct.rig',
+        nominalHashRate: 1,
+        maxTarget: new Uint8Array(32).fill(0xff),
+        minExtranonceSize: 8,
+      }),
+      { request_id: 3, user_identity: 'acct.rig', min_extranonce_size: 8 },
+    ],
+    [
+      'OpenExtendedMiningChannel.Success',
+      encodeFrame(m.OpenExtendedMiningChannelSuccess, {
+        requestId: 3,
+        channelId: 5,
+        target: new Uint8Array(32).fill(0xff),
+        extranonceSize: 8,
+        extranoncePrefix: Uint8Array.of(0xaa, 0xbb),
+        groupChannelId: 6,
+      }),
+      { channel_id: 5, extranonce_size: 8, extranonce_prefix: 'aabb', group_channel_id: 6 },
+    ],
+    [
+      'NewExtendedMiningJob',
+      encodeFrame(m.NewExtendedMiningJob, {
+        channelId: 6,
+        jobId: 9,
+        minNtime: null,
+        version: 0x20000000,
+        versionRollingAllowed: true,
+        merklePath: [new Uint8Array(32).fill(1)],
+        coinbaseTxPrefix: prefix,
+        coinbaseTxSuffix: Uint8Array.of(0xff, 0xff, 0xff, 0xff),
+      }),
+      {
+        channel_id: 6,
+        job_id: 9,
+        min_ntime: null,
+        version_rolling_allowed: true,
+        merkle_path: ['01'.repeat(32)],
+        coinbase_tx_prefix: bytesToHex(prefix),
+        coinbase_tx_suffix: 'ffffffff',
+      },
+    ],
+    [
+      'SetGroupChannel',
+      encodeFrame(m.SetGroupChannel, { groupChannelId: 6, channelIds: [5, 7] }),
+      { group_channel_id: 6, channel_ids: [5, 7] },
+    ],
+    [
+      'SetExtranoncePrefix',
+      encodeFrame(m.SetExtranoncePrefix, { channelId: 5, extranoncePrefix: Uint8Array.of(1, 2, 3) }),
+      { channel_id: 5, extranonce_prefix: '010203' },
+    ],
+    [
+      'SubmitSharesExtended',
+      encodeFrame(m.SubmitSharesExtended, {
+        channelId: 5,
+        sequenceNumber: 1,
+        jobId: 9,
+        nonce: 7,
+        ntime: 8,
+        version: 0x20000000,
+        extranonce: Uint8Array.of(0, 0, 0, 1),
+      }),
+      { channel_id: 5, sequence_number: 1, job_id: 9, extranonce: '00000001' },
+    ],
+  ];
+  for (const [name, frame, expected] of cases) {
+    const d = await inspectJson(bytesToHex(frame));
+    assert.equal(d.message, name);
+    assert.equal(d.subprotocol, 'mining');
+    assert.equal(d.channelBitMismatch, false, `${name}: the channel bit the spec fixes`);
+    const named = Object.fromEntries(d.fields.map((f) => [f.name, f.value]));
+    for (const [field, value] of Object.entries(expected)) assert.deepEqual(named[field], value, `${name}.${field}`);
+  }
 });

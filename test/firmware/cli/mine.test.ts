@@ -43,6 +43,8 @@ test('hashaxe mine --duration 10 --json: shares accepted, none rejected, no hard
     `hash rate ${s.hashrateGhs} GH/s vs the emulator's ${s.emulatedHashrateGhs}`,
   );
   assert.ok(s.jobs >= 1 && s.prevHashChanges >= 1);
+  // The embedded default mines on an extended channel (auto, on a pool that serves one).
+  assert.equal(s.channel, 'extended');
   assert.ok(s.bestDifficulty > 0);
   // The newcomer's explanation and the graceful shutdown are on stderr.
   assert.match(run.stderr, /embedded default/);
@@ -118,6 +120,8 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
     writeFileSync(unknown, JSON.stringify({ pool: 'x' }));
     const notJson = join(dir, 'broken.json');
     writeFileSync(notJson, '{ "board": ');
+    const badChannel = join(dir, 'channel.json');
+    writeFileSync(badChannel, JSON.stringify({ pools: [{ url: 'sv2+tcp://127.0.0.1:34254', channel: 'group' }] }));
     const cases: Array<[string[], RegExp]> = [
       [['--port', 'COM3'], /--port must be "emulated", "board" .*, a serial device path/],
       [['--pool', 'http://pool:3333'], /--pool must be sv2\+tcp:\/\/HOST:PORT/],
@@ -134,6 +138,8 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
       [['--config', unknown], /pool is not a known field/],
       [['--config', notJson], /is not valid JSON/],
       [['--authority', 'nonsense'], /--authority: authority key/],
+      [['--channel', 'group'], /--channel must be extended, standard or auto, got "group"/],
+      [['--config', badChannel], /pools\[0\]\.channel must be one of .*auto.*extended.*standard/],
       [['extra'], /Unexpected argument 'extra'/],
     ];
     for (const [argv, reason] of cases) {

@@ -14,7 +14,7 @@ import { Sv2MiningClient } from '../../../src/sv2/client/mining-client.js';
 import { parseAuthorityKey } from '../../../src/sv2/noise/authority-key.js';
 import { bytesToHex } from '../../../src/util/hex.js';
 import { isOneLineReason, runCliCaptured, startCliJson } from '../../support/cli.js';
-import { findNonce, nextEvent } from '../../support/sv2-net.js';
+import { findNonce, nextEvent, zeroExtranonce } from '../../support/sv2-net.js';
 import { readVectorJson, vectorsMissing } from '../../support/vectors.js';
 
 const CLI = fileURLToPath(new URL('../../../firmware/cli.js', import.meta.url));
@@ -50,7 +50,16 @@ test('hashaxe pool --json: ready line with key and URL; the client mines on it; 
     const opened = await pool.waitFor((l) => l.event === 'channelOpened');
     assert.equal(opened.channelId, channel.channelId);
     assert.equal(opened.userIdentity, 'cli.worker');
-    const share = { channelId: channel.channelId, jobId: job.jobId, ntime: job.minNtime, version: job.version };
+    // A client's default: an extended channel, whose shares carry the extranonce the pool rebuilds the coinbase with.
+    assert.equal(channel.kind, 'extended');
+    assert.equal(opened.kind, 'extended');
+    const share = {
+      channelId: channel.channelId,
+      jobId: job.jobId,
+      ntime: job.minNtime,
+      version: job.version,
+      extranonce: zeroExtranonce(job),
+    };
     const good = findNonce(job, true);
     const outcomes: string[] = [];
     for (const nonce of [good, findNonce(job, false), good]) {
@@ -113,6 +122,7 @@ test('hashaxe pool --block-interval 0.2 --in-flight-grace 0: new blocks arrive o
       nonce: findNonce(old, true),
       ntime: old.minNtime,
       version: old.version,
+      extranonce: zeroExtranonce(old),
     });
     const r = await result;
     assert.ok(r.kind === 'rejected' && r.errorCode === 'stale-share', JSON.stringify(r.kind));
@@ -157,7 +167,7 @@ test('hashaxe pool in text form prints the authority key and the URL a miner use
     child.kill('SIGINT');
     assert.equal(await exited, 0, stderr);
     assert.match(stdout, /^connection 1 from 127\.0\.0\.1:\d+$/m);
-    assert.match(stdout, /^channel \d+ opened for "cli\.worker"/m);
+    assert.match(stdout, /^extended channel \d+ \(group \d+\) opened for "cli\.worker"/m);
     assert.match(stdout, /^stopped: 0 connection\(s\) open \(1 total\)/m);
     assert.equal(stderr, '');
   } finally {

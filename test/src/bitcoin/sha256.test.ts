@@ -9,6 +9,7 @@ import {
   sha256Compress,
   sha256d,
   sha256dFromMidstate,
+  sha256dInto,
   sha256Midstate,
   stateWordsToBytes,
 } from '../../../src/bitcoin/index.js';
@@ -104,4 +105,21 @@ test('the committed generated SHA-256d tail equals the generator output', () => 
     generateSha256dTail(),
     'run: node dist/scripts/gen-sha256d-tail.js > src/bitcoin/sha256d-tail.generated.ts',
   );
+});
+
+test('sha256dInto: double SHA-256 of every length across the padding edges equals node:crypto, in place too', () => {
+  const rng = new Prng(91);
+  const data = rng.bytes(300);
+  const twice = (b: Uint8Array): string =>
+    createHash('sha256').update(createHash('sha256').update(b).digest()).digest('hex');
+  for (let len = 0; len <= 300; len++) {
+    const out = new Uint8Array(32);
+    assert.equal(bytesToHex(sha256dInto(data.subarray(0, len), out)), twice(data.subarray(0, len)), `length ${len}`);
+  }
+  // An offset and length inside a larger buffer, and the output written over the input (a merkle fold).
+  assert.equal(bytesToHex(sha256dInto(data, new Uint8Array(32), 7, 130)), twice(data.subarray(7, 137)));
+  const node = data.slice(0, 64);
+  const expected = twice(node);
+  sha256dInto(node, node, 0, 64);
+  assert.equal(bytesToHex(node.subarray(0, 32)), expected);
 });

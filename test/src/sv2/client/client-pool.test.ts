@@ -41,7 +41,8 @@ test('handshake, SetupConnection, channel opened, then a future job and the prev
   const channel = await client.connect();
   assert.equal(channel.kind, 'standard');
   assert.equal(channel.extranoncePrefix.length, 8);
-  assert.deepEqual(channel.versionRolling, { allowed: true, mask: 0x1fffe000 });
+  // BIP323's 24 general-purpose bits by default (sv2-spec #200), not BIP320's 16.
+  assert.deepEqual(channel.versionRolling, { allowed: true, mask: 0x1fffffe0 });
   // 1000 H/s at 60 shares/min: one share per ~1000 hashes, difficulty far below 1 (never clamped to 1).
   assert.ok(channel.target > DIFF1_TARGET * 1_000_000n);
   const j = await job;
@@ -55,7 +56,7 @@ test('handshake, SetupConnection, channel opened, then a future job and the prev
   assert.equal(p.job.minNtime, p.tip.minNtime);
   assert.deepEqual(events, ['connected', 'channelOpened', 'job', 'prevHash']);
   const work = activeJobToWork(p.job, p.job.minNtime + 5);
-  assert.equal(work.versionMask, 0x1fffe000);
+  assert.equal(work.versionMask, 0x1fffffe0);
   assert.equal(work.ntime, p.job.minNtime + 5);
   assert.equal(work.nbits, pool.stats().chain.nbits);
   client.close();

@@ -37,6 +37,7 @@ test('the client sends its identity, flags, hash rate and numbered shares; Close
       nominalHashRateHs: 1.2e12,
       maxTarget: (1n << 240n) - 1n,
       requireVersionRolling: true,
+      channel: 'standard',
       device: { vendor: 'hashaxe', hardwareVersion: 'BM1370', firmware: '0.1.0', deviceId: 'pi-42' },
     });
     const connecting = client.connect();

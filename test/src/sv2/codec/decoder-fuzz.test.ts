@@ -31,6 +31,7 @@ test(`decoder fuzz: ${DECODER_INPUTS} random, well-formed and mutated frames; on
     outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
   };
   let roundTrips = 0;
+  const roundTripped = new Set<string>();
   for (let i = 0; i < DECODER_INPUTS; i++) {
     const def = fz.pick(ALL_MESSAGES);
     let bytes: Uint8Array;
@@ -54,6 +55,7 @@ test(`decoder fuzz: ${DECODER_INPUTS} random, well-formed and mutated frames; on
       if (wellFormed) {
         assert.equal(bytesToHex(encodeFrame(d.def, d.value)), bytesToHex(bytes), `${def.name}: round trip`);
         roundTrips++;
+        roundTripped.add(d.def.name);
       }
     } catch (err) {
       if (!(err instanceof Sv2ProtocolError)) throw err;
@@ -74,6 +76,21 @@ test(`decoder fuzz: ${DECODER_INPUTS} random, well-formed and mutated frames; on
   const total = [...outcomes.values()].reduce((a, b) => a + b, 0);
   assert.equal(total, DECODER_INPUTS);
   assert.ok(roundTrips > 15_000, `${roundTrips} round trips`);
+  // Every message of every sub-protocol went through, the extended and group channel ones among them.
+  assert.deepEqual(
+    ALL_MESSAGES.map((d) => d.name).filter((n) => !roundTripped.has(n)),
+    [],
+    'messages never round-tripped',
+  );
+  for (const name of [
+    'OpenExtendedMiningChannel.Success',
+    'NewExtendedMiningJob',
+    'SetGroupChannel',
+    'SetExtranoncePrefix',
+    'SubmitSharesExtended',
+  ]) {
+    assert.ok(roundTripped.has(name), name);
+  }
   // Every way of refusing bytes was reached: the mutations exercise each check.
   const expected: Sv2ProtocolErrorCode[] = [
     'truncated',

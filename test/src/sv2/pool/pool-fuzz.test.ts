@@ -29,7 +29,7 @@ import { hexToBytes } from '../../../../src/util/hex.js';
 import { startCliJson } from '../../../support/cli.js';
 import { Prng } from '../../../support/prng.js';
 import { BareNoiseClient, FrameFuzzer } from '../../../support/sv2-fuzz.js';
-import { findNonce, nextEvent } from '../../../support/sv2-net.js';
+import { findNonce, nextEvent, zeroExtranonce } from '../../../support/sv2-net.js';
 
 /** Fuzzed connections that get through SetupConnection and a channel, and the frames each one sends. */
 const READY_CONNECTIONS = 20;
@@ -67,9 +67,14 @@ const TERMINALS: Terminal[] = [
   'frame-auth-failed',
 ];
 
+/** Rolled extranonce bytes `hashaxe pool` gives an extended channel asking for fewer (its default). */
+const POOL_EXTRANONCE_SIZE = 8;
+
 class PoolFuzzer {
   readonly fz: FrameFuzzer;
   channelId = 0;
+  /** This connection's channel is extended (shares carry an extranonce; the pool groups its channels). */
+  extended = false;
 
   constructor(seed: number) {
     this.fz = new FrameFuzzer(new Prng(seed));
@@ -77,6 +82,18 @@ class PoolFuzzer {
 
   private share(): Uint8Array {
     const { fz } = this;
+    // Now and then the other kind's share: refused by name, the connection stays.
+    if (this.extended !== fz.chance(0.1)) {
+      return encodeFrame(SubmitSharesExtended, {
+        channelId: fz.chance(0.85) ? this.channelId : fz.uint(32),
+        sequenceNumber: fz.rng.u32(),
+        jobId: fz.chance(0.6) ? 1 : fz.uint(32),
+        nonce: fz.rng.u32(),
+        ntime: fz.chance(0.7) ? Math.floor(Date.now() / 1000) + fz.rng.int(60) - 30 : fz.uint(32),
+        version: fz.chance(0.7) ? (0x20000000 | (fz.rng.u32() & 0x1fffffe0)) >>> 0 : fz.rng.u32(),
+        extranonce: fz.rng.bytes(fz.chance(0.8) ? POOL_EXTRANONCE_SIZE : fz.rng.int(33)),
+      });
+    }
     return encodeFrame(SubmitSharesStandard, {
       channelId: fz.chance(0.85) ? this.channelId : fz.uint(32),
       sequenceNumber: fz.rng.u32(),
@@ -245,12 +262,14 @@ test('live pool fuzz: ≥ 100000 random and mutated frames into `hashaxe pool` o
 
     for (let n = 0; n < READY_CONNECTIONS; n++) {
       const { client, id } = await open();
+      // Every other connection is a proxy-like client on extended channels (fuzzed opens join its group).
+      fuzzer.extended = n % 2 === 1;
       client.frame(
         encodeFrame(SetupConnection, {
           protocol: 0,
           minVersion: 2,
           maxVersion: 2,
-          flags: 1,
+          flags: fuzzer.extended ? 0 : 1,
           endpointHost: '127.0.0.1',
           endpointPort: port,
           vendor: 'fuzz',
@@ -259,16 +278,20 @@ test('live pool fuzz: ≥ 100000 random and mutated frames into `hashaxe pool` o
           deviceId: '',
         }),
       );
+      const channelFields = {
+        requestId: 1,
+        userIdentity: `fuzz.${n}`,
+        nominalHashRate: 1000,
+        maxTarget: new Uint8Array(32).fill(0xff),
+      };
       client.frame(
-        encodeFrame(OpenStandardMiningChannel, {
-          requestId: 1,
-          userIdentity: `fuzz.${n}`,
-          nominalHashRate: 1000,
-          maxTarget: new Uint8Array(32).fill(0xff),
-        }),
+        fuzzer.extended
+          ? encodeFrame(OpenExtendedMiningChannel, { ...channelFields, minExtranonceSize: 4 })
+          : encodeFrame(OpenStandardMiningChannel, channelFields),
       );
       client.flush();
       const opened = await pool.waitFor((l) => l.event === 'channelOpened' && l.connectionId === id, 15_000);
+      assert.equal(opened.kind, fuzzer.extended ? 'extended' : 'standard');
       fuzzer.channelId = Number(opened.channelId);
       framesSent += 2;
       framesDelivered += 2;
@@ -332,7 +355,9 @@ test('live pool fuzz: ≥ 100000 random and mutated frames into `hashaxe pool` o
       nonce: findNonce(job, true),
       ntime: job.minNtime,
       version: job.version,
+      extranonce: zeroExtranonce(job),
     });
+    assert.equal(channel.kind, 'extended', 'a default client opens an extended channel');
     assert.equal((await result).kind, 'accepted');
     miner.close();
     await pool.waitFor((l) => l.event === 'connectionClosed' && l.connectionId === connections + 1, 15_000);
@@ -348,8 +373,18 @@ test('live pool fuzz: ≥ 100000 random and mutated frames into `hashaxe pool` o
     const conns = stats.connections as { open: number; total: number; closedByCode: Record<string, number> };
     assert.deepEqual(conns.closedByCode, expectedCloses);
     assert.equal(conns.total, READY_CONNECTIONS + EARLY_CONNECTIONS + 1);
-    const shares = stats.shares as { accepted: number; rejected: number };
+    const shares = stats.shares as { accepted: number; rejected: number; rejectedByCode: Record<string, number> };
     assert.ok(shares.rejected > 30_000, `${shares.rejected} fuzzed shares judged`);
+    // Extended channels were judged too: shares of the wrong size or kind refused by name, the rest on their work.
+    for (const code of [
+      'bad-extranonce-size',
+      'extended-share-on-standard-channel',
+      'standard-share-on-extended-channel',
+    ]) {
+      assert.ok((shares.rejectedByCode[code] ?? 0) > 100, `${code}: ${shares.rejectedByCode[code]}`);
+    }
+    const kinds = (stats.channels as Array<{ kind: string }>).map((c) => c.kind);
+    assert.ok(kinds.includes('extended') && kinds.includes('standard'));
     assert.ok(shares.accepted >= 1);
     assert.ok((stats.channels as unknown[]).length <= 64, 'statistics stay bounded');
   } finally {
