@@ -12,23 +12,31 @@ import type { ChipModelName } from '../../drivers/asic/chip-model.js';
 import type { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
 import { openTransport } from '../../drivers/transport/open-transport.js';
 import type { Transport } from '../../drivers/transport/transport.js';
-import { MAX_TARGET } from '../../src/bitcoin/target.js';
+import { coinbaseHeight } from '../../src/bitcoin/coinbase-height.js';
+import { difficultyFromTarget, MAX_TARGET, nbitsToTarget } from '../../src/bitcoin/target.js';
 import type { BoardDefinition } from '../../src/config/board.js';
 import type { MinerConfig } from '../../src/config/miner-config.js';
 import { MiningEngine } from '../../src/mining/engine.js';
+import type { MiningJob } from '../../src/mining/job.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
 import { LocalPool } from '../../src/sv2/pool/local-pool.js';
 import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/units.js';
 import type { ChainStatus } from '../api/chain-status.js';
+import { type DeviceApi, PoolChangeError } from '../api/device-api.js';
 import type { MiningStatus } from '../api/mining-status.js';
+import { failoverOrder, type PoolTable, poolsOf, slotFromPool } from '../api/pool-slots.js';
+import { Scoreboard, type ScoreboardEntry } from '../api/scoreboard.js';
 import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
 import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '../board/hardware.js';
 import { bringUpChain } from './chain-bringup.js';
 import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
+import { openJobSource } from './job-sources.js';
 import { readLifetimeState, writeLifetimeState } from './lifetime-state.js';
+import { LogRing } from './log-ring.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
+import { ShareRoundTrip } from './share-round-trip.js';
 import { redact, Upstream, type UpstreamPool } from './upstream.js';
 
 /** How the board's fan, sensors, regulator and reset line are reached. */
@@ -87,7 +95,7 @@ export class MinerStartError extends Error {
   override readonly name = 'MinerStartError';
 }
 
-export class Miner {
+export class Miner implements DeviceApi {
   private rig: EmulatedRig | null = null;
   private hardware: BoardHardware | null = null;
   private transport: Transport | null = null;
@@ -116,9 +124,19 @@ export class Miner {
   private chainRestarts = 0;
   private lastRecoveryMs = 0;
   private bringUp: (() => Promise<void>) | null = null;
+  /** The recent log, for the API's log socket and download. */
+  readonly logRing = new LogRing();
+  private readonly roundTrip = new ShareRoundTrip();
+  private readonly best = new Scoreboard();
+  private blocksFound = 0;
+  private chainTip: { networkDifficulty: number; blockHeight: number | null } | null = null;
+  /** The pools as AxeOS slots (what the API shows and edits), and whether the owner paused mining. */
+  private table: PoolTable = { slots: [], primaryIndex: 0, secondaryIndex: 0, useFallback: false };
+  private pausedByUser = false;
+  private poolChange: Promise<void> = Promise.resolve();
 
   private constructor(private readonly options: MinerOptions) {
-    this.log = options.log;
+    this.log = this.logRing.tee(options.log);
     this.watchdog = new ChainWatchdog({ ...DEFAULT_WATCHDOG, ...options.timings?.watchdog });
   }
 
@@ -356,8 +374,19 @@ export class Miner {
       }
     });
     this.engine.on('share', (e) => {
-      if (e.blockFound)
+      this.roundTrip.submitted();
+      this.best.offer({
+        difficulty: e.difficulty,
+        jobId: e.jobId,
+        extranonce: e.extranonce,
+        ntime: e.ntime,
+        nonce: e.nonce,
+        version: e.version,
+      });
+      if (e.blockFound) {
+        this.blocksFound++;
         this.log.info(`BLOCK FOUND: share of difficulty ${formatDifficulty(e.difficulty)} meets the network target`);
+      }
     });
     this.engine.start();
 
@@ -384,35 +413,13 @@ export class Miner {
     } else {
       this.pools = config.pools.map((p) => ({ url: p.url, user: p.user ?? config.user, authorityKey: p.authorityKey }));
     }
-    this.upstream = new Upstream({
-      pools: this.pools,
-      device: {
-        vendor: 'hashaxe',
-        hardwareVersion: `${board.name} ${board.asic.count}x${board.asic.model}${this.rig !== null ? ' (emulated)' : ''}`,
-        firmware: `hashaxe ${this.options.version}`,
-      },
-      nominalHashRateHs: () => this.chainHashrateHs(),
-      handlers: {
-        sessionOpened: (session) => this.engine.setTarget(session.target),
-        newTip: (job) => this.engine.newTip(job),
-        activeJob: (job) => this.engine.activeJob(job),
-        target: (t) => this.engine.setTarget(t),
-        shareResult: (e) => {
-          this.engine.onShareResult(e);
-          if (e.kind === 'rejected') this.log.warn(`share rejected: ${e.reason}`);
-        },
-        down: () => this.engine.upstreamDown(),
-      },
-      log: this.log,
-      ...(this.options.timings?.stallTimeoutMs !== undefined
-        ? { stallTimeoutMs: this.options.timings.stallTimeoutMs }
-        : {}),
-      ...(this.options.timings?.unansweredSharesTimeoutMs !== undefined
-        ? { unansweredSharesTimeoutMs: this.options.timings.unansweredSharesTimeoutMs }
-        : {}),
-      ...(this.options.timings?.retryMinMs !== undefined ? { retryMinMs: this.options.timings.retryMinMs } : {}),
-      ...(this.options.timings?.failbackMs !== undefined ? { failbackMs: this.options.timings.failbackMs } : {}),
-    });
+    this.table = {
+      slots: this.pools.map((p, i) => slotFromPool(p, i)),
+      primaryIndex: 0,
+      secondaryIndex: this.pools.length > 1 ? 1 : 0,
+      useFallback: false,
+    };
+    this.upstream = this.createUpstream(this.pools);
     this.upstream.start();
     this.watchdogTimer = setInterval(() => void this.checkChain(), 1000);
     this.watchdogTimer.unref();
@@ -426,6 +433,9 @@ export class Miner {
           boardDefinition: board,
           chain: { chainStatus: () => this.chainStatus() },
           mining: { miningStatus: () => this.miningStatus() },
+          device: this,
+          logs: this.logRing,
+          trustedOrigins: config.api.trustedOrigins,
           host: config.api.host,
           port: config.api.port,
           token: config.api.token,
@@ -439,13 +449,137 @@ export class Miner {
     }
   }
 
+  /** One upstream over `pools` in failover order, wired to the engine. */
+  private createUpstream(pools: UpstreamPool[]): Upstream {
+    const board = this.options.board;
+    return new Upstream({
+      pools,
+      device: {
+        vendor: 'hashaxe',
+        hardwareVersion: `${board.name} ${board.asic.count}x${board.asic.model}${this.rig !== null ? ' (emulated)' : ''}`,
+        firmware: `hashaxe ${this.options.version}`,
+      },
+      nominalHashRateHs: () => this.chainHashrateHs(),
+      handlers: {
+        sessionOpened: (session) => this.engine.setTarget(session.target),
+        newTip: (job) => {
+          if (job !== null) this.noteTip(job);
+          this.engine.newTip(job);
+        },
+        activeJob: (job) => {
+          this.noteTip(job);
+          this.engine.activeJob(job);
+        },
+        target: (t) => this.engine.setTarget(t),
+        shareResult: (e) => {
+          this.engine.onShareResult(e);
+          this.roundTrip.answered(e);
+          if (e.kind === 'rejected') this.log.warn(`share rejected: ${e.reason}`);
+        },
+        down: () => {
+          this.roundTrip.reset();
+          this.engine.upstreamDown();
+        },
+      },
+      log: this.log,
+      ...(this.options.timings?.stallTimeoutMs !== undefined
+        ? { stallTimeoutMs: this.options.timings.stallTimeoutMs }
+        : {}),
+      ...(this.options.timings?.unansweredSharesTimeoutMs !== undefined
+        ? { unansweredSharesTimeoutMs: this.options.timings.unansweredSharesTimeoutMs }
+        : {}),
+      ...(this.options.timings?.retryMinMs !== undefined ? { retryMinMs: this.options.timings.retryMinMs } : {}),
+      ...(this.options.timings?.failbackMs !== undefined ? { failbackMs: this.options.timings.failbackMs } : {}),
+    });
+  }
+
+  /** The network's difficulty and height from the job the chips get (the height only when a coinbase says it). */
+  private noteTip(job: MiningJob): void {
+    this.chainTip = {
+      networkDifficulty: difficultyFromTarget(nbitsToTarget(job.nbits)),
+      blockHeight: job.header.kind === 'coinbase' ? coinbaseHeight(job.header.prefix) : null,
+    };
+  }
+
+  // ---- DeviceApi: what the HTTP API asks of the daemon ----------------------------------------------
+
+  poolTable(): PoolTable {
+    return structuredClone(this.table);
+  }
+
+  /**
+   * Mines on the table's pools from now on: every pool is checked first (its URL opens a job source: a protocol
+   * this build speaks, a valid key), then the upstream is stopped and started again on the new list. A refused
+   * table changes nothing. One change at a time.
+   */
+  applyPoolTable(table: PoolTable): Promise<void> {
+    const run = this.poolChange.then(async () => {
+      const pools = poolsOf(table).map((p) => ({ ...p, user: p.user || this.options.config.user }));
+      if (pools.length === 0) throw new PoolChangeError('at least one pool is needed');
+      for (const pool of pools) {
+        try {
+          openJobSource(pool, {
+            device: { vendor: 'hashaxe', hardwareVersion: '', firmware: '' },
+            nominalHashRateHs: 1,
+            stallTimeoutMs: 1,
+            shareTimeoutMs: 1,
+            unansweredSharesTimeoutMs: 1,
+          });
+        } catch (err) {
+          throw new PoolChangeError(`pool ${redact(pool.url)} cannot be used: ${describe(err)}`);
+        }
+      }
+      if (this.stopping !== null) throw new PoolChangeError('the daemon is shutting down');
+      const old = this.upstream;
+      this.table = structuredClone(table);
+      this.pools = pools;
+      this.log.info(`pools changed through the API; mining on ${pools.map((p) => redact(p.url)).join(', then ')}`);
+      await old?.stop();
+      this.roundTrip.reset();
+      this.engineRef?.upstreamDown();
+      this.upstream = this.createUpstream(pools);
+      this.upstream.start();
+    });
+    this.poolChange = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops hashing: no more work, and the chips power down where hashaxe controls the board. */
+  pause(): void {
+    if (this.pausedByUser) return;
+    this.pausedByUser = true;
+    this.engineRef?.pause();
+    this.log.info('mining paused through the API');
+    this.control?.powerOff('paused through the API').catch((err: unknown) => this.log.warn(`pause: ${describe(err)}`));
+  }
+
+  resume(): void {
+    if (!this.pausedByUser) return;
+    this.pausedByUser = false;
+    this.log.info('mining resumed through the API');
+    if (this.control !== null) {
+      this.control.powerOn().catch((err: unknown) => this.log.warn(`resume: ${describe(err)}`));
+    } else if (this.chipsUp) {
+      this.engineRef?.resume();
+    }
+  }
+
+  scoreboard(): ScoreboardEntry[] {
+    return this.best.list();
+  }
+
+  get paused(): boolean {
+    return this.pausedByUser;
+  }
+
   /**
    * Power-cycles a chain that went silent while mining, and retries a bring-up that failed (a chip that did not
    * answer after a power cycle) — both within the watchdog's hourly budget (see chain-watchdog.ts).
    */
   private async checkChain(): Promise<void> {
     const engine = this.engineRef;
-    if (engine === null || this.recovering || this.stopping !== null || this.watchdogGaveUp) return;
+    if (engine === null || this.recovering || this.stopping !== null || this.watchdogGaveUp || this.pausedByUser)
+      return;
     const now = Date.now();
     let silentMs: number;
     let expectedMs: number;
@@ -499,7 +633,7 @@ export class Miner {
   /** After a bring-up: hand the chips the pool's current job again (a reset wiped their job slots). */
   private resumeMining(): void {
     const engine = this.engineRef;
-    if (engine === null) return;
+    if (engine === null || this.pausedByUser) return;
     engine.setHashrate(this.chainHashrateHs(), this.refreshIntervalMs());
     engine.resume();
   }
@@ -532,9 +666,48 @@ export class Miner {
       pool:
         poolUrl === null
           ? null
-          : { url: redact(poolUrl), port: poolPort(poolUrl), user: up?.pool.user ?? '', protocol: 'SV2' },
-      miningPaused: !this.chipsUp || !(up?.connected ?? false),
+          : {
+              url: redact(poolUrl),
+              port: poolPort(poolUrl),
+              user: up?.pool.user ?? '',
+              protocol: slotFromPool(up!.pool, 0).protocol,
+            },
+      miningPaused: this.pausedByUser || !this.chipsUp || !(up?.connected ?? false),
+      pausedByUser: this.pausedByUser,
+      identifying: this.control?.identifying ?? false,
+      ...(s !== null
+        ? { poolHashrateGhs: s.poolHashrateGhs, sharesTimedOut: s.sharesTimedOut, sharesLost: s.sharesLost }
+        : {}),
+      poolTable: this.poolTable(),
+      activeSlot: up === null ? null : (this.activeSlot(up.poolIndex) ?? null),
+      responseTimeMs: this.roundTrip.responseTimeMs,
+      responseShareBatch: this.roundTrip.batch,
+      sharesPending: this.roundTrip.pending,
+      blocksFound: this.blocksFound,
+      ...(this.chainTip !== null ? { chainTip: { ...this.chainTip } } : {}),
+      ...(up !== null
+        ? {
+            upstream: {
+              connected: up.connected,
+              protocol: up.protocol,
+              channelKind: up.channelKind,
+              encrypted: up.protocol === 'sv2' || /^stratum\+(ssl|tls)/.test(up.pool.url),
+              authenticated: up.protocol === 'sv2' && slotFromPool(up.pool, 0).authorityKey !== '',
+              authorityKey: slotFromPool(up.pool, 0).authorityKey,
+              poolIndex: up.poolIndex,
+              poolCount: this.pools.length,
+              failovers: up.failovers,
+              lastError: up.lastError,
+              connectedForMs: up.connectedAtMs === null ? null : Date.now() - up.connectedAtMs,
+            },
+          }
+        : {}),
     };
+  }
+
+  /** The slot id of the pool at `poolIndex` in the failover list (the list is the table's failover order). */
+  private activeSlot(poolIndex: number): number | undefined {
+    return failoverOrder(this.table)[poolIndex]?.id;
   }
 
   /** The chips as the daemon itself knows them (the API's source for them without board control). */

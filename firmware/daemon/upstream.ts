@@ -28,6 +28,8 @@ export interface UpstreamPool {
   url: string;
   user: string;
   authorityKey: string | null;
+  /** Stratum V1's password ("x" when absent); SV2 has none. */
+  password?: string;
 }
 
 /** What the engine side hears from the upstream. */
