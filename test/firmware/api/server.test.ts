@@ -42,9 +42,9 @@ async function call(
   return { status: res.status, json, headers: res.headers, text };
 }
 
-/** `[[[…5000…]]]` as JSON text. */
-function nest(depth: number): unknown {
-  return JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`);
+/** `{"coreVoltage": [[[…]]]}` nested `depth` deep, as JSON text (JSON.stringify cannot build it). */
+function nest(depth: number): string {
+  return `{"coreVoltage": ${'['.repeat(depth)}${']'.repeat(depth)}}`;
 }
 
 /** Sends raw bytes and returns the raw reply (for requests fetch refuses to make). */
@@ -271,7 +271,7 @@ test('malformed requests get a JSON reason and the right status; the server keep
     ['PATCH', '/api/system', { overheat_mode: 2 }, 400, /overheat_mode must be true\/false or 1\/0/],
     ['PATCH', '/api/system', { display: 'SSD1306 (128x32)' }, 400, /no display is attached/],
     ['PATCH', '/api/system', { rotation: 45 }, 400, /rotation must be 0, 90, 180 or 270/],
-    ['PATCH', '/api/system', { coreVoltage: nest(5000) }, 400, /JSON nested deeper than 16 levels/],
+    ['PATCH', '/api/system', nest(5000), 400, /JSON nested deeper than 16 levels/],
     ['PATCH', '/api/system', 'x'.repeat(20_000), 413, /request body over 16384 bytes/],
     ['GET', '/api/nope', undefined, 404, /^unknown route$/],
     ['DELETE', '/api/system', undefined, 405, /DELETE is not allowed on \/api\/system; use PATCH/],
@@ -341,7 +341,15 @@ test('/health and POST /api/system/restart follow the overheat latch', async () 
   const ok = await call('PATCH', '/api/system', { overheat_mode: 0 });
   assert.equal(ok.status, 200, JSON.stringify(ok.json));
   assert.equal(d.control.telemetry().asicRunning, true);
-  assert.equal((await call('POST', '/api/system/restart')).status, 200);
+  const powerOns = d.logs.filter((l) => l.includes('reset released')).length;
+  const began = Date.now();
+  const restart = await call('POST', '/api/system/restart');
+  assert.equal(restart.status, 200);
+  assert.equal(restart.json.message, 'System will restart shortly.');
+  assert.ok(Date.now() - began < 800, 'answered before the power cycle (the AxeOS swarm waits 800 ms)');
+  for (let i = 0; i < 150 && d.logs.filter((l) => l.includes('reset released')).length === powerOns; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(d.logs.filter((l) => l.includes('reset released')).length, powerOns + 1, 'then it power-cycled');
   assert.equal((await call('GET', '/health')).status, 200);
 });
 
