@@ -7,27 +7,49 @@
  * point at `Date.now() − currentTimestamp + timestamp`.
  */
 
+type Info = Record<string, unknown>;
+const field =
+  (name: string) =>
+  (info: Info): unknown =>
+    info[name];
+const own =
+  (group: string, key: string) =>
+  (info: Info): unknown =>
+    ((info.hashaxe as Info | undefined)?.[group] as Info | null | undefined)?.[key];
+
 /** The columns in ESP-Miner's fixed order, each with the info field it samples. `timestamp` always ends a row. */
-export const STATISTICS_COLUMNS: ReadonlyArray<readonly [column: string, infoField: string]> = [
-  ['hashrate', 'hashRate'],
-  ['hashrate_1m', 'hashRate_1m'],
-  ['hashrate_10m', 'hashRate_10m'],
-  ['hashrate_1h', 'hashRate_1h'],
-  ['errorPercentage', 'errorPercentage'],
-  ['asicTemp', 'temp'],
-  ['asicTemp2', 'temp2'],
-  ['vrTemp', 'vrTemp'],
-  ['asicVoltage', 'coreVoltageActual'],
-  ['voltage', 'voltage'],
-  ['power', 'power'],
-  ['current', 'current'],
-  ['fanSpeed', 'fanspeed'],
-  ['fanRpm', 'fanrpm'],
-  ['fan2Rpm', 'fan2rpm'],
-  ['wifiRssi', 'wifiRSSI'],
-  ['freeHeap', 'freeHeap'],
-  ['responseTime', 'responseTime'],
+export const STATISTICS_COLUMNS: ReadonlyArray<readonly [column: string, sample: (info: Info) => unknown]> = [
+  ['hashrate', field('hashRate')],
+  ['hashrate_1m', field('hashRate_1m')],
+  ['hashrate_10m', field('hashRate_10m')],
+  ['hashrate_1h', field('hashRate_1h')],
+  ['errorPercentage', field('errorPercentage')],
+  ['asicTemp', field('temp')],
+  ['asicTemp2', field('temp2')],
+  ['vrTemp', field('vrTemp')],
+  ['asicVoltage', field('coreVoltageActual')],
+  ['voltage', field('voltage')],
+  ['power', field('power')],
+  ['current', field('current')],
+  ['fanSpeed', field('fanspeed')],
+  ['fanRpm', field('fanrpm')],
+  ['fan2Rpm', field('fan2rpm')],
+  ['wifiRssi', field('wifiRSSI')],
+  ['freeHeap', field('freeHeap')],
+  ['responseTime', field('responseTime')],
 ];
+
+/**
+ * hashaxe's own columns (the pool-credited hash rate, GH/s), sent only when asked for by name: a client that asks
+ * for everything gets exactly ESP-Miner's columns.
+ */
+export const EXTENSION_COLUMNS: ReadonlyArray<readonly [column: string, sample: (info: Info) => unknown]> = [
+  ['poolHashrate_1m', own('poolHashrateGhs', 'm1')],
+  ['poolHashrate_10m', own('poolHashrateGhs', 'm10')],
+  ['poolHashrate_1h', own('poolHashrateGhs', 'h1')],
+];
+
+const ALL_COLUMNS = [...STATISTICS_COLUMNS, ...EXTENSION_COLUMNS];
 
 export const STATISTICS_LIMIT = 720;
 export const DEFAULT_STATS_FREQUENCY_S = 5;
@@ -71,8 +93,8 @@ export class StatisticsHistory {
     if (!this.due) return;
     const t = this.now();
     this.lastSampleMs = t;
-    const row = STATISTICS_COLUMNS.map(([, field]) => {
-      const v = info[field];
+    const row = ALL_COLUMNS.map(([, sample]) => {
+      const v = sample(info);
       return typeof v === 'number' && Number.isFinite(v) ? v : 0;
     });
     row.push(t);
@@ -88,9 +110,9 @@ export class StatisticsHistory {
         .map((c) => c.trim())
         .filter((c) => c !== ''),
     );
-    let picks = STATISTICS_COLUMNS.map((c, i) => [c[0], i] as const).filter(([name]) => wanted.has(name));
+    let picks = ALL_COLUMNS.map((c, i) => [c[0], i] as const).filter(([name]) => wanted.has(name));
     if (picks.length === 0) picks = STATISTICS_COLUMNS.map((c, i) => [c[0], i] as const);
-    const ts = STATISTICS_COLUMNS.length;
+    const ts = ALL_COLUMNS.length;
     return {
       currentTimestamp: this.now(),
       labels: [...picks.map(([name]) => name), 'timestamp'],

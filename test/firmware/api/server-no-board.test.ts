@@ -200,7 +200,11 @@ test('no board control: a PATCH naming any board setting is 409 naming why, what
 test('no board control: what needs no board still works (AxeOS-only settings, /health, /api/system/asic); bad input is still 400', async () => {
   const prefs = await call('PATCH', '/api/system', { display: 'NONE', rotation: 180, statsFrequency: 10 }, auth);
   assert.equal(prefs.status, 200, JSON.stringify(prefs.json));
-  assert.deepEqual(prefs.json, { status: 'success', applied: { display: 'NONE', rotation: 180, statsFrequency: 10 }, ignored: [] });
+  assert.deepEqual(prefs.json, {
+    status: 'success',
+    applied: { display: 'NONE', rotation: 180, statsFrequency: 10 },
+    ignored: [],
+  });
   const back = (await call('GET', '/api/system/info')).json;
   assert.equal(back.rotation, 180);
   assert.equal(back.statsFrequency, 10);

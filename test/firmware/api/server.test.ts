@@ -295,7 +295,11 @@ test('malformed requests get a JSON reason and the right status; the server keep
     'Access-Control-Request-Method': 'PATCH',
   });
   assert.equal(pre.status, 200);
-  assert.match(pre.headers.get('access-control-allow-methods') ?? '', /PATCH/, 'the preflight passes; the write is checked itself');
+  assert.match(
+    pre.headers.get('access-control-allow-methods') ?? '',
+    /PATCH/,
+    'the preflight passes; the write is checked itself',
+  );
   assert.equal((await call('GET', '/api/system/info')).status, 200, 'still serving');
 });
 
