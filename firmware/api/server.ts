@@ -242,6 +242,7 @@ export class ApiServer {
       api.stopTimers();
       throw err;
     }
+    api.tick();
     api.opts.log.info(
       `API on http://${api.opts.host.includes(':') ? `[${api.opts.host}]` : api.opts.host}:${api.port}/ (${isLoopback(api.opts.host) ? 'loopback only' : 'exposed'}, writes ${api.access.tokenRequired ? 'need the token' : 'from its own page or non-browser clients'}${api.board === null ? '; no board control: mining figures only, board settings refused' : ''}${api.files.built ? '; dashboard at /' : '; dashboard not built'})`,
     );
@@ -384,7 +385,16 @@ export class ApiServer {
 
   private buildRoutes(): Route[] {
     return [
-      { path: '/api/system/info', methods: { GET: (_q, res) => sendJson(res, 200, this.systemInfo()) } },
+      {
+        path: '/api/system/info',
+        methods: {
+          GET: (_q, res) => {
+            const info = this.systemInfo();
+            this.stats.offer(info);
+            sendJson(res, 200, info);
+          },
+        },
+      },
       { path: '/api/system/asic', methods: { GET: (_q, res) => sendJson(res, 200, buildAsicInfo(this.definition)) } },
       {
         path: '/api/system/statistics',
