@@ -162,6 +162,11 @@ export class Miner implements DeviceApi {
     return this.rig?.chain ?? null;
   }
 
+  /** The in-process emulated board (embedded default and tests), or null. */
+  get emulatedBoard(): EmulatedRig['hardware']['emulated'] | null {
+    return this.rig?.hardware.emulated ?? null;
+  }
+
   get boardControl(): BoardControl | null {
     return this.control;
   }
