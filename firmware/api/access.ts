@@ -121,7 +121,8 @@ export class AccessControl {
   /** The page that sent `origin` was served by this daemon (see the file comment). */
   isOwnOrigin(origin: string, hostHeader: string | undefined): boolean {
     const o = normaliseOrigin(origin);
-    if (o === null || o.port !== this.policy.port() || hostHeader === undefined) return false;
+    // This server speaks plain HTTP: an https page is never one it served.
+    if (o === null || !o.origin.startsWith('http:') || o.port !== this.policy.port() || hostHeader === undefined) return false;
     const h = normaliseOrigin(`http://${hostHeader}`);
     if (h === null || h.hostname !== o.hostname || h.port !== o.port) return false;
     if (isLoopback(o.hostname) || this.names.has(o.hostname)) return true;
