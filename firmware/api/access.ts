@@ -122,7 +122,8 @@ export class AccessControl {
   isOwnOrigin(origin: string, hostHeader: string | undefined): boolean {
     const o = normaliseOrigin(origin);
     // This server speaks plain HTTP: an https page is never one it served.
-    if (o === null || !o.origin.startsWith('http:') || o.port !== this.policy.port() || hostHeader === undefined) return false;
+    if (o === null || !o.origin.startsWith('http:') || o.port !== this.policy.port() || hostHeader === undefined)
+      return false;
     const h = normaliseOrigin(`http://${hostHeader}`);
     if (h === null || h.hostname !== o.hostname || h.port !== o.port) return false;
     if (isLoopback(o.hostname) || this.names.has(o.hostname)) return true;

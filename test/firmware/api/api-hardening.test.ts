@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { get } from 'node:http';
 import { readdirSync } from 'node:fs';
+import { get } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,9 @@ function openDescriptors(pid: number): number {
 
 test('100 clients that never close are dropped: the daemon serves new clients throughout and its descriptors return to where they were within 30 s', async (t) => {
   const cli = fileURLToPath(new URL('../../../firmware/cli.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'mine', '--api-port', '0', '--json'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'mine', '--api-port', '0', '--json'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const held: Socket[] = [];
   try {
     let stderr = '';
@@ -75,10 +77,18 @@ test('100 clients that never close are dropped: the daemon serves new clients th
       await sleep(500);
     }
     const tookS = (Date.now() - began) / 1000;
-    assert.ok(back, `descriptors still ${openDescriptors(child.pid!)} (baseline ${baseline}, peak ${peak}) after ${tookS} s`);
-    assert.ok(peak < baseline + 100, `never all 100 held at once: peak ${peak} over a baseline of ${baseline} (the cap)`);
+    assert.ok(
+      back,
+      `descriptors still ${openDescriptors(child.pid!)} (baseline ${baseline}, peak ${peak}) after ${tookS} s`,
+    );
+    assert.ok(
+      peak < baseline + 100,
+      `never all 100 held at once: peak ${peak} over a baseline of ${baseline} (the cap)`,
+    );
     assert.ok(served >= 2);
-    t.diagnostic(`descriptors: baseline ${baseline}, peak ${peak}, back within 10 after ${tookS} s; ${served} new clients served meanwhile`);
+    t.diagnostic(
+      `descriptors: baseline ${baseline}, peak ${peak}, back within 10 after ${tookS} s; ${served} new clients served meanwhile`,
+    );
     // None of the held sockets is open on the daemon's side any more: every one of them was closed by it.
     await sleep(200);
     assert.ok(held.filter((s) => !s.destroyed && s.readyState === 'open').length === 0, 'the daemon closed them all');
@@ -119,7 +129,11 @@ test('writes from another origin are refused without the token (loopback on anot
     const numeric = (await (await write('http://2130706433')).json()) as { message: string };
     assert.match(numeric.message, /\(http:\/\/127\.0\.0\.1\)/);
     assert.equal((await write(d.url)).status, 200, 'the dashboard’s own origin');
-    assert.equal((await write(`http://localhost:${port}`)).status, 403, 'a name the request was not sent to is not this page');
+    assert.equal(
+      (await write(`http://localhost:${port}`)).status,
+      403,
+      'a name the request was not sent to is not this page',
+    );
     assert.equal((await write(null)).status, 200, 'no page at all: the CLI, curl, pyasic');
   } finally {
     await d.close();
