@@ -2,21 +2,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import type { BoardDefinition } from '../../src/config/board.js';
-import type { BoardControl, BoardLog } from '../board/board-control.js';
-import { BoardStateError, DEFAULT_POLICY, stderrLog } from '../board/board-control.js';
-import { BoardLimitError } from '../board/limits.js';
+import type { BoardLog } from '../board/board-control.js';
+import { stderrLog } from '../board/board-control.js';
 import { LogRing, plainLogLine } from '../daemon/log-ring.js';
 import { AccessControl, isLoopback } from './access.js';
+import { AxeosCommands, type BoardApi } from './axeos-commands.js';
 import type { ChainStatusProvider } from './chain-status.js';
 import { ConnectionGuard, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-guard.js';
-import { type DeviceApi, PoolChangeError } from './device-api.js';
+import type { DeviceApi } from './device-api.js';
 import { HostMonitor } from './host-info.js';
 import { CORS_HEADERS, errorBody, HttpError, readJson, sendJson, sendText } from './http-io.js';
 import { LiveSockets } from './live-sockets.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, renderMetricsWithoutBoard } from './metrics.js';
 import { idleMiningStatus, type MiningStatusProvider } from './mining-status.js';
-import { applyPoolPatch, parsePoolObject, removePoolSlot } from './pool-slots.js';
-import { boardSettingsNamed, PatchError, parseSettingsPatch } from './settings-patch.js';
 import { StaticFiles } from './static-files.js';
 import { StatisticsHistory } from './statistics-history.js';
 import {
@@ -35,12 +33,7 @@ export const DEFAULT_API_PORT = 4028;
 export const DEFAULT_API_HOST = '127.0.0.1';
 const MIN_TOKEN_LENGTH = 16;
 
-/** What the server needs from the board control (BoardControl itself in the daemon). */
-export type BoardApi = Pick<
-  BoardControl,
-  'board' | 'telemetry' | 'configureFan' | 'setVoltage' | 'setFrequency' | 'restart' | 'getSettings'
-> &
-  Partial<Pick<BoardControl, 'identify'>>;
+export type { BoardApi } from './axeos-commands.js';
 
 export interface ApiServerOptions {
   /**
@@ -80,10 +73,6 @@ export interface ApiServerOptions {
   preferences?: Partial<DevicePreferences>;
 }
 
-/** What a refused change says on a daemon without board control (HTTP 409). */
-const NO_BOARD_CONTROL = 'this device has no board control (hashaxe runs with --peripherals none)';
-const NO_DEVICE = 'no mining daemon is attached to this API';
-
 /** The API cannot start with this configuration; the message says what to change. */
 export class ApiConfigError extends Error {
   override readonly name = 'ApiConfigError';
@@ -97,8 +86,6 @@ interface Route {
   prefix?: boolean;
   methods: Record<string, Handler>;
 }
-
-const ECHO_MESSAGE = (res: ServerResponse, message: string): void => sendJson(res, 200, { message });
 
 /**
  * The daemon's HTTP API and dashboard on Node's `http`: the AxeOS API (ESP-Miner's routes and fields, so the
@@ -135,7 +122,7 @@ export class ApiServer {
   private readonly stats: StatisticsHistory;
   private readonly files: StaticFiles;
   private readonly preferences: DevicePreferences;
-  private theme = { colorScheme: 'dark', primaryColor: '#F80421' };
+  private readonly commands: AxeosCommands;
   private blocksDismissed = 0;
   private readonly ticker: NodeJS.Timeout;
   private readonly startedAtMs = Date.now();
@@ -217,6 +204,17 @@ export class ApiServer {
     // One second: the live frames and the statistics rows come from the same info object the GET returns.
     this.ticker = setInterval(() => this.tick(), 1000);
     this.ticker.unref();
+    this.commands = new AxeosCommands({
+      board: this.board,
+      device: this.device,
+      definition: this.definition,
+      hostname: this.opts.hostname,
+      log: this.opts.log,
+      preferences: this.preferences,
+      stats: this.stats,
+      systemInfo: () => this.systemInfo(),
+      body: (req) => this.body(req),
+    });
     this.routes = this.buildRoutes();
   }
 
@@ -414,16 +412,22 @@ export class ApiServer {
             }),
         },
       },
-      { path: '/api/system', methods: { PATCH: async (req, res) => this.patchSettings(await this.body(req), res) } },
+      {
+        path: '/api/system',
+        methods: { PATCH: async (req, res) => this.commands.patchSettings(await this.body(req), res) },
+      },
       {
         path: '/api/system/pools',
         prefix: true,
-        methods: { PUT: (q, r, _u, p) => this.putPool(q, r, p), DELETE: (_q, r, _u, p) => this.deletePool(r, p) },
+        methods: {
+          PUT: (q, r, _u, p) => this.commands.putPool(q, r, p),
+          DELETE: (_q, r, _u, p) => this.commands.deletePool(r, p),
+        },
       },
-      { path: '/api/system/restart', methods: { POST: (req, res) => this.restart(req, res) } },
-      { path: '/api/system/identify', methods: { POST: (req, res) => this.identify(req, res) } },
-      { path: '/api/system/pause', methods: { POST: (req, res) => this.pauseResume(req, res, true) } },
-      { path: '/api/system/resume', methods: { POST: (req, res) => this.pauseResume(req, res, false) } },
+      { path: '/api/system/restart', methods: { POST: (req, res) => this.commands.restart(req, res) } },
+      { path: '/api/system/identify', methods: { POST: (req, res) => this.commands.identify(req, res) } },
+      { path: '/api/system/pause', methods: { POST: (req, res) => this.commands.pauseResume(req, res, true) } },
+      { path: '/api/system/resume', methods: { POST: (req, res) => this.commands.pauseResume(req, res, false) } },
       {
         path: '/api/system/blockFound/dismiss',
         methods: {
@@ -447,13 +451,13 @@ export class ApiServer {
           },
         },
       },
-      { path: '/api/system/OTA', methods: { POST: (req, res) => this.refuseUpload(req, res) } },
-      { path: '/api/system/OTAWWW', methods: { POST: (req, res) => this.refuseUpload(req, res) } },
+      { path: '/api/system/OTA', methods: { POST: (req, res) => this.commands.refuseUpload(req, res) } },
+      { path: '/api/system/OTAWWW', methods: { POST: (req, res) => this.commands.refuseUpload(req, res) } },
       {
         path: '/api/theme',
         methods: {
-          GET: (_q, res) => sendJson(res, 200, this.theme),
-          POST: async (req, res) => this.setTheme(await this.body(req), res),
+          GET: (_q, res) => sendJson(res, 200, this.commands.theme),
+          POST: async (req, res) => this.commands.setTheme(await this.body(req), res),
         },
       },
       { path: '/metrics', methods: { GET: (_q, res) => this.metrics(res) } },
@@ -505,181 +509,6 @@ export class ApiServer {
       problems,
     });
   }
-
-  /**
-   * Answers at once and power-cycles after: the AxeOS swarm page gives up after 800 ms, and a power cycle takes
-   * longer. What would refuse the restart (no board control, a dead sensor, still hot) is checked before the
-   * answer, so a refusal still comes back with its reason.
-   */
-  private restart(req: IncomingMessage, res: ServerResponse): void {
-    req.resume();
-    const board = this.board;
-    if (board === null)
-      throw new HttpError(409, `${NO_BOARD_CONTROL}: it cannot power-cycle the chips; nothing was done`);
-    const t = board.telemetry();
-    if (t.sensorFault !== null) throw new HttpError(409, `cannot restart: ${t.sensorFault.reason}`);
-    const limit = board.board.limits.asicTempC.max - DEFAULT_POLICY.restartHysteresisC;
-    if (t.asicTempC !== null && t.asicTempC > limit) {
-      throw new HttpError(
-        409,
-        `cannot restart: ASIC still ${t.asicTempC.toFixed(1)} °C; restart is allowed below ${limit} °C`,
-      );
-    }
-    sendJson(res, 200, { message: 'System will restart shortly.' });
-    this.opts.log.info('restart requested through the API: power-cycling the chips');
-    setTimeout(() => {
-      board.restart().catch((err: unknown) => this.opts.log.warn(`restart: ${(err as Error).message}`));
-    }, 20);
-  }
-
-  private identify(req: IncomingMessage, res: ServerResponse): void {
-    req.resume();
-    if (this.board?.identify === undefined) {
-      throw new HttpError(409, `${NO_BOARD_CONTROL}: there is no fan under hashaxe's control to pulse`);
-    }
-    this.board.identify(30_000);
-    ECHO_MESSAGE(res, 'Identify signal sent: the fan pulses for 30 s');
-  }
-
-  private pauseResume(req: IncomingMessage, res: ServerResponse, pause: boolean): void {
-    req.resume();
-    if (this.device === null) throw new HttpError(409, `${NO_DEVICE}: nothing to ${pause ? 'pause' : 'resume'}`);
-    if (pause) this.device.pause();
-    else this.device.resume();
-    ECHO_MESSAGE(res, pause ? 'Mining paused' : 'Mining resumed');
-  }
-
-  private refuseUpload(req: IncomingMessage, res: ServerResponse): void {
-    // Not read: an image of megabytes is refused without being received.
-    sendJson(
-      res,
-      400,
-      errorBody(
-        'firmware images are for ESP32 Bitaxes: update hashaxe on the Pi (git pull && npm install, then restart the service)',
-      ),
-      { Connection: 'close' },
-    );
-    res.once('finish', () => req.destroy());
-  }
-
-  private setTheme(body: unknown, res: ServerResponse): void {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'Invalid JSON');
-    const b = body as Record<string, unknown>;
-    // As on ESP-Miner: a key of the wrong type is skipped; lengths are bounded here.
-    if (typeof b.colorScheme === 'string' && b.colorScheme.length <= 32) this.theme.colorScheme = b.colorScheme;
-    if (typeof b.primaryColor === 'string' && b.primaryColor.length <= 32) this.theme.primaryColor = b.primaryColor;
-    sendJson(res, 200, { status: 'ok' });
-  }
-
-  private async putPool(req: IncomingMessage, res: ServerResponse, param: string | null): Promise<void> {
-    const id = poolIndex(param);
-    const body = await this.body(req);
-    const device = this.requireDevice();
-    const table = device.poolTable();
-    const slot = parsePoolObject(
-      body,
-      id,
-      table.slots.find((s) => s.id === id),
-    );
-    const next = { ...table, slots: [...table.slots.filter((s) => s.id !== id), slot].sort((a, b) => a.id - b.id) };
-    await this.applyPools(next);
-    sendJson(res, 200, { message: 'Pool updated successfully' });
-  }
-
-  private async deletePool(res: ServerResponse, param: string | null): Promise<void> {
-    const id = poolIndex(param);
-    const device = this.requireDevice();
-    await this.applyPools(removePoolSlot(device.poolTable(), id));
-    sendJson(res, 200, { message: 'Pool cleared successfully' });
-  }
-
-  private requireDevice(): DeviceApi {
-    if (this.device === null) throw new HttpError(409, `${NO_DEVICE}: pools cannot be changed here`);
-    return this.device;
-  }
-
-  private async applyPools(table: ReturnType<DeviceApi['poolTable']>): Promise<void> {
-    try {
-      await this.requireDevice().applyPoolTable(table);
-    } catch (err) {
-      if (err instanceof PoolChangeError) throw new HttpError(400, err.message);
-      throw err;
-    }
-  }
-
-  private async patchSettings(body: unknown, res: ServerResponse): Promise<void> {
-    const board = this.board;
-    if (board === null) {
-      // Refused before the values are checked: no value of these settings can be applied here.
-      const named = boardSettingsNamed(body);
-      if (named.length > 0) {
-        throw new HttpError(
-          409,
-          `${NO_BOARD_CONTROL}: ${named.join(', ')} cannot be changed here; nothing was changed`,
-        );
-      }
-    }
-    const info = this.systemInfo();
-    const table = this.device?.poolTable() ?? null;
-    let patch: ReturnType<typeof parseSettingsPatch>;
-    try {
-      patch = parseSettingsPatch(body, this.definition, {
-        ssid: String(info.ssid ?? ''),
-        hostname: this.opts.hostname,
-        primaryPoolIndex: table?.primaryIndex ?? 0,
-        secondaryPoolIndex: table?.secondaryIndex ?? 0,
-      });
-    } catch (err) {
-      if (err instanceof PatchError) throw new HttpError(400, err.message);
-      throw err;
-    }
-    // Everything is checked before anything changes; the pools go first, as they can still be refused by the
-    // daemon (a protocol this build cannot speak), and then nothing else has changed.
-    if (patch.pools !== null) {
-      const next = applyPoolPatch(patch.pools, this.requireDevice().poolTable());
-      if (next !== null) await this.applyPools(next);
-    }
-    const applied: Record<string, unknown> = {};
-    Object.assign(this.preferences, patch.preferences);
-    Object.assign(applied, patch.preferences);
-    if (patch.preferences.statsFrequency !== undefined) this.stats.setFrequency(patch.preferences.statsFrequency);
-    if (patch.pools !== null) applied.pools = 'applied';
-    if (board !== null) {
-      try {
-        if (patch.fan !== null) {
-          const s = await board.configureFan(patch.fan);
-          applied.autofanspeed = s.fanMode === 'auto' ? 1 : 0;
-          applied.manualFanSpeed = s.fanPercent;
-          applied.minFanSpeed = s.minFanPercent;
-          applied.temptarget = s.fanTargetC;
-        }
-        // More voltage before more clock; less clock before less voltage.
-        const current = board.getSettings();
-        const raiseVoltageFirst = patch.voltageMv !== null && patch.voltageMv > current.voltageMv;
-        if (raiseVoltageFirst && patch.voltageMv !== null)
-          applied.coreVoltage = await board.setVoltage(patch.voltageMv);
-        if (patch.frequencyMhz !== null) applied.frequency = await board.setFrequency(patch.frequencyMhz);
-        if (!raiseVoltageFirst && patch.voltageMv !== null)
-          applied.coreVoltage = await board.setVoltage(patch.voltageMv);
-        if (patch.clearOverheat) {
-          // AxeOS clears the flag; here clearing means the checked restart (a no-op when nothing is latched).
-          if (board.telemetry().overheat !== null) await board.restart();
-          applied.overheat_mode = 0;
-        }
-      } catch (err) {
-        if (err instanceof BoardLimitError) throw new HttpError(400, err.message);
-        if (err instanceof BoardStateError) throw new HttpError(409, err.message);
-        throw err;
-      }
-    }
-    sendJson(res, 200, { status: 'success', applied, ignored: patch.ignored });
-  }
-}
-
-function poolIndex(param: string | null): number {
-  if (param === null || param === '') throw new HttpError(400, 'Missing pool index');
-  if (!/^[0-7]$/.test(param)) throw new HttpError(400, 'Invalid pool index');
-  return Number(param);
 }
 
 function safePath(url: string | undefined): string | null {

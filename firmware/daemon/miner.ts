@@ -12,19 +12,17 @@ import type { ChipModelName } from '../../drivers/asic/chip-model.js';
 import type { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
 import { openTransport } from '../../drivers/transport/open-transport.js';
 import type { Transport } from '../../drivers/transport/transport.js';
-import { coinbaseHeight } from '../../src/bitcoin/coinbase-height.js';
-import { difficultyFromTarget, MAX_TARGET, nbitsToTarget } from '../../src/bitcoin/target.js';
+import { MAX_TARGET } from '../../src/bitcoin/target.js';
 import type { BoardDefinition } from '../../src/config/board.js';
 import type { MinerConfig } from '../../src/config/miner-config.js';
 import { MiningEngine } from '../../src/mining/engine.js';
-import type { MiningJob } from '../../src/mining/job.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
 import { LocalPool } from '../../src/sv2/pool/local-pool.js';
 import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/units.js';
 import type { ChainStatus } from '../api/chain-status.js';
-import { type DeviceApi, PoolChangeError } from '../api/device-api.js';
+import type { DeviceApi } from '../api/device-api.js';
 import type { MiningStatus } from '../api/mining-status.js';
-import { failoverOrder, type PoolTable, poolsOf, slotFromPool } from '../api/pool-slots.js';
+import type { PoolTable } from '../api/pool-slots.js';
 import { Scoreboard, type ScoreboardEntry } from '../api/scoreboard.js';
 import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
@@ -32,12 +30,11 @@ import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '..
 import { bringUpChain } from './chain-bringup.js';
 import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
-import { openJobSource } from './job-sources.js';
 import { readLifetimeState, writeLifetimeState } from './lifetime-state.js';
 import { LogRing } from './log-ring.js';
+import { PoolSwitch } from './pool-switch.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
-import { ShareRoundTrip } from './share-round-trip.js';
-import { redact, Upstream, type UpstreamPool } from './upstream.js';
+import { redact, type UpstreamPool } from './upstream.js';
 
 /** How the board's fan, sensors, regulator and reset line are reached. */
 export type PeripheralsMode = 'emulated' | 'hardware' | 'none';
@@ -102,7 +99,7 @@ export class Miner implements DeviceApi {
   private chain: Bm13xxChain | null = null;
   private control: BoardControl | null = null;
   private engineRef: MiningEngine | null = null;
-  private upstream: Upstream | null = null;
+  private poolSwitch: PoolSwitch | null = null;
   private localPool: LocalPool | null = null;
   private api: ApiServer | null = null;
   private bringUpError: Error | null = null;
@@ -126,14 +123,10 @@ export class Miner implements DeviceApi {
   private bringUp: (() => Promise<void>) | null = null;
   /** The recent log, for the API's log socket and download. */
   readonly logRing = new LogRing();
-  private readonly roundTrip = new ShareRoundTrip();
   private readonly best = new Scoreboard();
   private blocksFound = 0;
-  private chainTip: { networkDifficulty: number; blockHeight: number | null } | null = null;
-  /** The pools as AxeOS slots (what the API shows and edits), and whether the owner paused mining. */
-  private table: PoolTable = { slots: [], primaryIndex: 0, secondaryIndex: 0, useFallback: false };
+  /** The owner paused mining through the API. */
   private pausedByUser = false;
-  private poolChange: Promise<void> = Promise.resolve();
 
   private constructor(private readonly options: MinerOptions) {
     this.log = this.logRing.tee(options.log);
@@ -181,7 +174,7 @@ export class Miner implements DeviceApi {
 
   /** The pool the daemon mines on now (URL as configured). */
   get poolUrl(): string | null {
-    return this.upstream?.state.pool.url ?? null;
+    return this.poolSwitch?.state?.pool.url ?? null;
   }
 
   /**
@@ -354,7 +347,7 @@ export class Miner implements DeviceApi {
 
     this.engineRef = new MiningEngine({
       chain,
-      submitter: { submitShare: (s) => this.requireUpstream().submitShare(s) },
+      submitter: { submitShare: (s) => this.requirePools().submitShare(s) },
       hashrateHs: this.chainHashrateHs(),
       target: MAX_TARGET,
       difficultyScale: this.difficultyScale(),
@@ -379,7 +372,7 @@ export class Miner implements DeviceApi {
       }
     });
     this.engine.on('share', (e) => {
-      this.roundTrip.submitted();
+      this.poolSwitch?.shareSent();
       this.best.offer({
         difficulty: e.difficulty,
         jobId: e.jobId,
@@ -418,17 +411,23 @@ export class Miner implements DeviceApi {
     } else {
       this.pools = config.pools.map((p) => ({ url: p.url, user: p.user ?? config.user, authorityKey: p.authorityKey }));
     }
-    this.table = {
-      slots: this.pools.map((p, i) => slotFromPool(p, i)),
-      primaryIndex: 0,
-      secondaryIndex: this.pools.length > 1 ? 1 : 0,
-      useFallback: false,
-    };
-    this.upstream = this.createUpstream(this.pools);
-    this.upstream.start();
+    const board0 = this.options.board;
+    this.poolSwitch = new PoolSwitch({
+      device: {
+        vendor: 'hashaxe',
+        hardwareVersion: `${board0.name} ${board0.asic.count}x${board0.asic.model}${this.rig !== null ? ' (emulated)' : ''}`,
+        firmware: `hashaxe ${this.options.version}`,
+      },
+      nominalHashRateHs: () => this.chainHashrateHs(),
+      engine: () => this.engine,
+      log: this.log,
+      defaultUser: config.user,
+      ...(this.options.timings !== undefined ? { timings: this.options.timings } : {}),
+    });
+    this.poolSwitch.start(this.pools);
     this.watchdogTimer = setInterval(() => void this.checkChain(), 1000);
     this.watchdogTimer.unref();
-    await this.upstream.waitConnected(this.options.connectWaitMs ?? 5000);
+    await this.poolSwitch.waitConnected(this.options.connectWaitMs ?? 5000);
 
     if (config.api.enabled) {
       try {
@@ -454,99 +453,15 @@ export class Miner implements DeviceApi {
     }
   }
 
-  /** One upstream over `pools` in failover order, wired to the engine. */
-  private createUpstream(pools: UpstreamPool[]): Upstream {
-    const board = this.options.board;
-    return new Upstream({
-      pools,
-      device: {
-        vendor: 'hashaxe',
-        hardwareVersion: `${board.name} ${board.asic.count}x${board.asic.model}${this.rig !== null ? ' (emulated)' : ''}`,
-        firmware: `hashaxe ${this.options.version}`,
-      },
-      nominalHashRateHs: () => this.chainHashrateHs(),
-      handlers: {
-        sessionOpened: (session) => this.engine.setTarget(session.target),
-        newTip: (job) => {
-          if (job !== null) this.noteTip(job);
-          this.engine.newTip(job);
-        },
-        activeJob: (job) => {
-          this.noteTip(job);
-          this.engine.activeJob(job);
-        },
-        target: (t) => this.engine.setTarget(t),
-        shareResult: (e) => {
-          this.engine.onShareResult(e);
-          this.roundTrip.answered(e);
-          if (e.kind === 'rejected') this.log.warn(`share rejected: ${e.reason}`);
-        },
-        down: () => {
-          this.roundTrip.reset();
-          this.engine.upstreamDown();
-        },
-      },
-      log: this.log,
-      ...(this.options.timings?.stallTimeoutMs !== undefined
-        ? { stallTimeoutMs: this.options.timings.stallTimeoutMs }
-        : {}),
-      ...(this.options.timings?.unansweredSharesTimeoutMs !== undefined
-        ? { unansweredSharesTimeoutMs: this.options.timings.unansweredSharesTimeoutMs }
-        : {}),
-      ...(this.options.timings?.retryMinMs !== undefined ? { retryMinMs: this.options.timings.retryMinMs } : {}),
-      ...(this.options.timings?.failbackMs !== undefined ? { failbackMs: this.options.timings.failbackMs } : {}),
-    });
-  }
-
-  /** The network's difficulty and height from the job the chips get (the height only when a coinbase says it). */
-  private noteTip(job: MiningJob): void {
-    this.chainTip = {
-      networkDifficulty: difficultyFromTarget(nbitsToTarget(job.nbits)),
-      blockHeight: job.header.kind === 'coinbase' ? coinbaseHeight(job.header.prefix) : null,
-    };
-  }
-
   // ---- DeviceApi: what the HTTP API asks of the daemon ----------------------------------------------
 
   poolTable(): PoolTable {
-    return structuredClone(this.table);
+    return this.requirePools().poolTable();
   }
 
-  /**
-   * Mines on the table's pools from now on: every pool is checked first (its URL opens a job source: a protocol
-   * this build speaks, a valid key), then the upstream is stopped and started again on the new list. A refused
-   * table changes nothing. One change at a time.
-   */
+  /** Mines on the table's pools from now on, or rejects with the reason (see PoolSwitch.apply). */
   applyPoolTable(table: PoolTable): Promise<void> {
-    const run = this.poolChange.then(async () => {
-      const pools = poolsOf(table).map((p) => ({ ...p, user: p.user || this.options.config.user }));
-      if (pools.length === 0) throw new PoolChangeError('at least one pool is needed');
-      for (const pool of pools) {
-        try {
-          openJobSource(pool, {
-            device: { vendor: 'hashaxe', hardwareVersion: '', firmware: '' },
-            nominalHashRateHs: 1,
-            stallTimeoutMs: 1,
-            shareTimeoutMs: 1,
-            unansweredSharesTimeoutMs: 1,
-          });
-        } catch (err) {
-          throw new PoolChangeError(`pool ${redact(pool.url)} cannot be used: ${describe(err)}`);
-        }
-      }
-      if (this.stopping !== null) throw new PoolChangeError('the daemon is shutting down');
-      const old = this.upstream;
-      this.table = structuredClone(table);
-      this.pools = pools;
-      this.log.info(`pools changed through the API; mining on ${pools.map((p) => redact(p.url)).join(', then ')}`);
-      await old?.stop();
-      this.roundTrip.reset();
-      this.engineRef?.upstreamDown();
-      this.upstream = this.createUpstream(pools);
-      this.upstream.start();
-    });
-    this.poolChange = run.catch(() => undefined);
-    return run;
+    return this.requirePools().apply(table);
   }
 
   /** Stops hashing: no more work, and the chips power down where hashaxe controls the board. */
@@ -590,7 +505,7 @@ export class Miner implements DeviceApi {
     let expectedMs: number;
     let why: string;
     if (this.chipsUp) {
-      if (!(this.upstream?.state.connected ?? false)) return;
+      if (!(this.poolSwitch?.state?.connected ?? false)) return;
       silentMs = engine.silentForMs();
       expectedMs = engine.expectedResultIntervalMs();
       why = `no nonces from the chips for ${Math.round(silentMs / 1000)} s while mining (about one every ${expectedMs.toFixed(0)} ms expected)`;
@@ -630,9 +545,9 @@ export class Miner implements DeviceApi {
     }
   }
 
-  private requireUpstream(): Upstream {
-    if (this.upstream === null) throw new Error('no pool yet');
-    return this.upstream;
+  private requirePools(): PoolSwitch {
+    if (this.poolSwitch === null) throw new Error('no pool yet');
+    return this.poolSwitch;
   }
 
   /** After a bring-up: hand the chips the pool's current job again (a reset wiped their job slots). */
@@ -647,14 +562,13 @@ export class Miner implements DeviceApi {
     const engine = this.engineRef;
     if (engine === null || this.chain === null) return;
     engine.setHashrate(this.chainHashrateHs(), this.refreshIntervalMs());
-    if (this.rig !== null || !this.chipsAreEmulated()) this.upstream?.updateNominalHashRate(this.chainHashrateHs());
+    if (this.rig !== null || !this.chipsAreEmulated()) this.poolSwitch?.updateNominalHashRate(this.chainHashrateHs());
   }
 
   /** The mining half of the API. */
   miningStatus(): MiningStatus {
     const s = this.engineRef?.stats.snapshot() ?? null;
-    const up = this.upstream?.state ?? null;
-    const poolUrl = up?.pool.url ?? null;
+    const { connected, ...pool } = this.poolSwitch?.status() ?? { connected: false, pool: null };
     return {
       hashrateGhs: s?.hashrateGhs ?? { avg: 0, m1: 0, m10: 0, h1: 0 },
       sharesAccepted: s?.sharesAccepted ?? 0,
@@ -664,55 +578,18 @@ export class Miner implements DeviceApi {
       ...(this.options.config.stateFile !== null
         ? { bestDifficultyAllTime: Math.max(this.lifetimeBest, s?.bestDifficulty ?? 0) }
         : {}),
-      ...(up?.difficulty != null ? { poolDifficulty: up.difficulty } : {}),
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       hwErrors: s?.hwErrors ?? 0,
       chips: (s?.chips ?? []).map((c) => ({ nonces: c.nonces, hwErrors: c.hwErrors, hashrateGhs: c.hashrateGhs })),
-      pool:
-        poolUrl === null
-          ? null
-          : {
-              url: redact(poolUrl),
-              port: poolPort(poolUrl),
-              user: up?.pool.user ?? '',
-              protocol: slotFromPool(up!.pool, 0).protocol,
-            },
-      miningPaused: this.pausedByUser || !this.chipsUp || !(up?.connected ?? false),
+      ...pool,
+      miningPaused: this.pausedByUser || !this.chipsUp || !connected,
       pausedByUser: this.pausedByUser,
       identifying: this.control?.identifying ?? false,
       ...(s !== null
         ? { poolHashrateGhs: s.poolHashrateGhs, sharesTimedOut: s.sharesTimedOut, sharesLost: s.sharesLost }
         : {}),
-      poolTable: this.poolTable(),
-      activeSlot: up === null ? null : (this.activeSlot(up.poolIndex) ?? null),
-      responseTimeMs: this.roundTrip.responseTimeMs,
-      responseShareBatch: this.roundTrip.batch,
-      sharesPending: this.roundTrip.pending,
       blocksFound: this.blocksFound,
-      ...(this.chainTip !== null ? { chainTip: { ...this.chainTip } } : {}),
-      ...(up !== null
-        ? {
-            upstream: {
-              connected: up.connected,
-              protocol: up.protocol,
-              channelKind: up.channelKind,
-              encrypted: up.protocol === 'sv2' || /^stratum\+(ssl|tls)/.test(up.pool.url),
-              authenticated: up.protocol === 'sv2' && slotFromPool(up.pool, 0).authorityKey !== '',
-              authorityKey: slotFromPool(up.pool, 0).authorityKey,
-              poolIndex: up.poolIndex,
-              poolCount: this.pools.length,
-              failovers: up.failovers,
-              lastError: up.lastError,
-              connectedForMs: up.connectedAtMs === null ? null : Date.now() - up.connectedAtMs,
-            },
-          }
-        : {}),
     };
-  }
-
-  /** The slot id of the pool at `poolIndex` in the failover list (the list is the table's failover order). */
-  private activeSlot(poolIndex: number): number | undefined {
-    return failoverOrder(this.table)[poolIndex]?.id;
   }
 
   /** The chips as the daemon itself knows them (the API's source for them without board control). */
@@ -760,7 +637,7 @@ export class Miner implements DeviceApi {
       chainRestarts: this.chainRestarts,
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       board: this.options.board.name,
-      pool: this.upstream !== null ? redact(this.upstream.state.pool.url) : null,
+      pool: this.poolSwitch?.state != null ? redact(this.poolSwitch.state.pool.url) : null,
     };
   }
 
@@ -796,7 +673,7 @@ export class Miner implements DeviceApi {
     if (this.watchdogTimer !== null) clearInterval(this.watchdogTimer);
     if (this.stateTimer !== null) clearInterval(this.stateTimer);
     this.engineRef?.stop();
-    await this.upstream?.stop().catch(() => undefined);
+    await this.poolSwitch?.stop().catch(() => undefined);
     await this.api?.close().catch(() => undefined);
     await this.control?.stop().catch((err: unknown) => this.log.warn(`board shutdown: ${describe(err)}`));
     await this.chain?.close().catch(() => undefined);
@@ -817,9 +694,4 @@ function describe(err: unknown): string {
 
 function round(x: number): number {
   return Number(x.toPrecision(6));
-}
-
-function poolPort(url: string): number {
-  const m = /:(\d+)(?:\/|$)/.exec(url.replace(/^sv2\+tcp:\/\//, ''));
-  return m ? Number(m[1]) : 0;
 }

@@ -166,7 +166,8 @@ test('units: every field with a stated unit carries a value in that unit', async
         break;
       case 'GH/s':
         if (k === 'expectedHashrate') assert.ok(v > 100 && v < 2000, `${where}: silicon's GH/s`);
-        else assert.ok(v > emulatedGhs * 0.2 && v < emulatedGhs * 3, `${where}: the emulator's 1 MH/s as GH/s`);
+        // A wrong unit is off by 1000; a loaded CI machine slows the CPU emulator by less than 30.
+        else assert.ok(v > emulatedGhs / 30 && v < emulatedGhs * 30, `${where}: the emulator's 1 MH/s as GH/s`);
         break;
       case 'ms':
         assert.ok(v > 0 && v < 5000, `${where}: the last share's round trip in ms`);
