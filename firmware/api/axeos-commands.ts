@@ -10,6 +10,7 @@ import { BoardLimitError } from '../board/limits.js';
 import { type DeviceApi, PoolChangeError } from './device-api.js';
 import { errorBody, HttpError, sendJson } from './http-io.js';
 import { applyPoolPatch, parsePoolObject, removePoolSlot } from './pool-slots.js';
+import type { PreferencesWriter } from './preferences-store.js';
 import { boardSettingsNamed, PatchError, parseSettingsPatch } from './settings-patch.js';
 import type { StatisticsHistory } from './statistics-history.js';
 import type { DevicePreferences } from './system-info.js';
@@ -36,6 +37,9 @@ export interface CommandContext {
   stats: StatisticsHistory;
   systemInfo(): Record<string, unknown>;
   body(req: IncomingMessage): Promise<unknown>;
+  /** Stored theme (restored at start) and where changes are kept (null: memory only). */
+  theme?: { colorScheme?: string; primaryColor?: string };
+  store?: PreferencesWriter | null;
 }
 
 const ECHO_MESSAGE = (res: ServerResponse, message: string): void => sendJson(res, 200, { message });
@@ -44,7 +48,13 @@ export class AxeosCommands {
   /** AxeOS's theme (GET/POST /api/theme), with its defaults. */
   readonly theme = { colorScheme: 'dark', primaryColor: '#F80421' };
 
-  constructor(private readonly c: CommandContext) {}
+  constructor(private readonly c: CommandContext) {
+    Object.assign(this.theme, c.theme);
+  }
+
+  private persist(): void {
+    void this.c.store?.save({ preferences: { ...this.c.preferences }, theme: { ...this.theme } });
+  }
 
   /**
    * Answers at once and power-cycles after: the AxeOS swarm page gives up after 800 ms, and a power cycle takes
@@ -108,6 +118,7 @@ export class AxeosCommands {
     // As on ESP-Miner: a key of the wrong type is skipped; lengths are bounded here.
     if (typeof b.colorScheme === 'string' && b.colorScheme.length <= 32) this.theme.colorScheme = b.colorScheme;
     if (typeof b.primaryColor === 'string' && b.primaryColor.length <= 32) this.theme.primaryColor = b.primaryColor;
+    this.persist();
     sendJson(res, 200, { status: 'ok' });
   }
 
@@ -183,6 +194,7 @@ export class AxeosCommands {
     Object.assign(this.c.preferences, patch.preferences);
     Object.assign(applied, patch.preferences);
     if (patch.preferences.statsFrequency !== undefined) this.c.stats.setFrequency(patch.preferences.statsFrequency);
+    if (Object.keys(patch.preferences).length > 0) this.persist();
     if (patch.pools !== null) applied.pools = 'applied';
     if (board !== null) {
       try {

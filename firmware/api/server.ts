@@ -15,6 +15,7 @@ import { CORS_HEADERS, errorBody, HttpError, readJson, sendJson, sendText } from
 import { LiveSockets } from './live-sockets.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, renderMetricsWithoutBoard } from './metrics.js';
 import { idleMiningStatus, type MiningStatusProvider } from './mining-status.js';
+import { PreferencesWriter, readPreferences } from './preferences-store.js';
 import { StaticFiles } from './static-files.js';
 import { StatisticsHistory } from './statistics-history.js';
 import {
@@ -71,6 +72,8 @@ export interface ApiServerOptions {
   /** Where the dashboard's files are (default dist/web). */
   webRoot?: string;
   preferences?: Partial<DevicePreferences>;
+  /** Where the theme and display settings are kept across restarts (null or absent: memory only). */
+  preferencesFile?: string | null;
 }
 
 /** The API cannot start with this configuration; the message says what to change. */
@@ -158,7 +161,9 @@ export class ApiServer {
       maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,
       sensorLabels: options.sensorLabels ?? [],
     };
-    this.preferences = { ...DEFAULT_PREFERENCES, ...options.preferences };
+    const stored =
+      options.preferencesFile != null ? readPreferences(options.preferencesFile, options.log ?? stderrLog) : {};
+    this.preferences = { ...DEFAULT_PREFERENCES, ...options.preferences, ...stored.preferences };
     this.stats = new StatisticsHistory(this.preferences.statsFrequency);
     this.logs = options.logs ?? new LogRing();
     this.files = new StaticFiles(options.webRoot);
@@ -214,6 +219,8 @@ export class ApiServer {
       stats: this.stats,
       systemInfo: () => this.systemInfo(),
       body: (req) => this.body(req),
+      ...(stored.theme !== undefined ? { theme: stored.theme } : {}),
+      store: options.preferencesFile != null ? new PreferencesWriter(options.preferencesFile, this.opts.log) : null,
     });
     this.routes = this.buildRoutes();
   }

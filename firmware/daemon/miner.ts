@@ -23,6 +23,7 @@ import type { ChainStatus } from '../api/chain-status.js';
 import type { DeviceApi } from '../api/device-api.js';
 import type { MiningStatus } from '../api/mining-status.js';
 import type { PoolTable } from '../api/pool-slots.js';
+import { preferencesPathFor } from '../api/preferences-store.js';
 import { Scoreboard, type ScoreboardEntry } from '../api/scoreboard.js';
 import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
@@ -440,6 +441,7 @@ export class Miner implements DeviceApi {
           device: this,
           logs: this.logRing,
           trustedOrigins: config.api.trustedOrigins,
+          preferencesFile: config.stateFile === null ? null : preferencesPathFor(config.stateFile),
           host: config.api.host,
           port: config.api.port,
           token: config.api.token,
