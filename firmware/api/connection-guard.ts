@@ -16,7 +16,7 @@ import type { Socket } from 'node:net';
 export interface ConnectionLimits {
   /** Open HTTP connections at most (default 48). */
   maxConnections: number;
-  /** A connection with no request in progress is closed after this long without bytes (default 15 s). */
+  /** A connection with no request in progress is closed after this long without bytes (default 10 s). */
   idleTimeoutMs: number;
   /** A request must be read and answered within this (default 30 s). */
   requestTimeoutMs: number;
@@ -26,7 +26,7 @@ export interface ConnectionLimits {
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 48,
-  idleTimeoutMs: 15_000,
+  idleTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   sweepMs: 1000,
 };
