@@ -318,6 +318,9 @@ KillSignal=SIGTERM
 TimeoutStopSec=30
 StateDirectory=hashaxe
 WorkingDirectory=/var/lib/hashaxe
+# Binding a port below 1024 (api.port 80, which AxeOS swarm pages and pyasic assume) and nothing else.
+AmbientCapabilities=CAP_NET_BIND_SERVICE
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE
 NoNewPrivileges=yes
 ProtectSystem=strict
 ProtectHome=yes

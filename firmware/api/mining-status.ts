@@ -1,3 +1,5 @@
+import type { PoolTable } from './pool-slots.js';
+
 /**
  * The mining half of the API's data, implemented by the daemon (mining issue). Field names follow
  * src/mining/stats.ts's MiningStatsSnapshot where they overlap, so the daemon can spread a snapshot into it
@@ -23,6 +25,48 @@ export interface MiningStatus {
   /** `channelKind`: the SV2 channel in use (extended or standard), once the pool gave work. */
   pool: { url: string; port: number; user: string; protocol: 'SV2' | 'SV1'; channelKind?: string } | null;
   miningPaused?: boolean;
+  /** Hash rate the pool credited (accepted shares × their difficulty), GH/s. */
+  poolHashrateGhs?: { avg: number; m1: number; m10: number; h1: number };
+  /** The upstream as it is now (protocol-neutral: from `Upstream.state`). */
+  upstream?: UpstreamStatus;
+  /** The configured pools as AxeOS slots, and which one is in use. */
+  poolTable?: PoolTable;
+  activeSlot?: number | null;
+  /** The last share's round trip to the pool (ms), and how many shares that answer acknowledged. */
+  responseTimeMs?: number;
+  responseShareBatch?: number;
+  /** Shares sent and not yet answered. */
+  sharesPending?: number;
+  sharesTimedOut?: number;
+  sharesLost?: number;
+  /** From the current job: the network's difficulty (from nbits) and the height when the coinbase says it. */
+  chainTip?: { networkDifficulty: number; blockHeight: number | null };
+  blocksFound?: number;
+  /** Paused by the owner (API pause), as opposed to chips down or no pool. */
+  pausedByUser?: boolean;
+  /** The identify signal is running. */
+  identifying?: boolean;
+}
+
+/** What the API shows of the upstream connection (dashboard pool card, AxeOS poolConnectionInfo). */
+export interface UpstreamStatus {
+  connected: boolean;
+  /** 'sv2', 'sv1', … once the pool gave work; null before. */
+  protocol: string | null;
+  channelKind: string | null;
+  /** The link is encrypted (SV2 Noise, V1 over TLS). */
+  encrypted: boolean;
+  /** The pool's identity was checked (an authority key, a verified certificate). */
+  authenticated: boolean;
+  /** The SV2 authority key the pool's certificate is checked against ("" when none). */
+  authorityKey: string;
+  /** 0-based position in the failover list, and its length. */
+  poolIndex: number;
+  poolCount: number;
+  failovers: number;
+  lastError: string | null;
+  /** ms since the session opened; null when not connected. */
+  connectedForMs: number | null;
 }
 
 export interface MiningStatusProvider {

@@ -1,8 +1,18 @@
-import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
+import {
+  type NetworkInterfaceInfo,
+  networkInterfaces,
+  release as osRelease,
+  type as osType,
+  uptime as osUptime,
+} from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { ASIC_SMALL_CORES, type BoardDefinition } from '../../src/config/board.js';
 import type { BoardTelemetry } from '../board/board-control.js';
 import type { ChainStatus } from './chain-status.js';
+import type { HostReadings } from './host-info.js';
 import type { MiningStatus } from './mining-status.js';
+import { axeosPool, flatPoolFields, type PoolSlot, type PoolTable, slotFromPool } from './pool-slots.js';
+import { STATISTICS_LIMIT } from './statistics-history.js';
 
 /** Identity the API reports (AxeOS `version`, `hostname`, `macAddr`). */
 export interface ApiIdentity {
@@ -10,6 +20,36 @@ export interface ApiIdentity {
   hostname: string;
   /** "AA:BB:CC:DD:EE:FF" as AxeOS prints it (pyasic reads it as the miner's identity); "" when unknown. */
   macAddr?: string;
+}
+
+/** Settings AxeOS's forms send that belong to the device rather than the board (kept by the API). */
+export interface DevicePreferences {
+  /** "NONE": a Pi running hashaxe drives no OLED. */
+  display: string;
+  rotation: number;
+  invertscreen: number;
+  /** Minutes; −1 never. */
+  displayTimeout: number;
+  /** Seconds per statistics row; 0 = history off. */
+  statsFrequency: number;
+  overclockEnabled: number;
+}
+
+export const DEFAULT_PREFERENCES: DevicePreferences = {
+  display: 'NONE',
+  rotation: 0,
+  invertscreen: 0,
+  displayTimeout: -1,
+  statsFrequency: 5,
+  overclockEnabled: 0,
+};
+
+/** What the host and the API add to the board and mining figures. */
+export interface InfoExtras {
+  host: HostReadings | null;
+  preferences: DevicePreferences;
+  /** Wall-clock ms when the process started (for resetReason). */
+  processStartedAtMs: number;
 }
 
 /**
@@ -26,6 +66,7 @@ export function hostMacAddress(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> =
 }
 
 const round = (x: number, digits = 2): number => {
+  if (!Number.isFinite(x)) return 0;
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 };
@@ -37,10 +78,10 @@ const roundHashrate = (ghs: number): number => {
 };
 
 /**
- * The AxeOS `GET /api/system/info` object, with the field names and units Bitaxe tools read (pyasic, Home
- * Assistant, swarm pages; ESP-Miner main/http_server/system_api_json.c): power W, voltage (input) mV,
- * current mA, temp/temp2/vrTemp °C, coreVoltage/coreVoltageActual mV, frequency MHz, fanspeed %, fanrpm,
- * hashRate GH/s. Unknown readings use AxeOS's conventions (temp −1 when unreadable, vrTemp 0 without a
+ * The AxeOS `GET /api/system/info` object, with the field names, types and units of ESP-Miner's
+ * main/http_server/openapi.yaml and system_api_json.c: power W, voltage (input) mV, current mA,
+ * temp/temp2/vrTemp °C, coreVoltage/coreVoltageActual mV, frequency MHz, fanspeed %, fanrpm, hashRate GH/s,
+ * responseTime ms. Unknown readings use AxeOS's conventions (temp −1 when unreadable, vrTemp 0 without a
  * regulator sensor, 0 for unmeasured power). hashaxe's own details sit under `hashaxe`.
  */
 export function buildSystemInfo(
@@ -48,6 +89,7 @@ export function buildSystemInfo(
   t: BoardTelemetry,
   m: MiningStatus,
   id: ApiIdentity,
+  extras: InfoExtras | null = null,
 ): Record<string, unknown> {
   const info: Record<string, unknown> = {
     power: round(t.powerW ?? 0),
@@ -70,6 +112,7 @@ export function buildSystemInfo(
     temptarget: t.settings.fanTargetC,
     overheat_mode: t.overheat === null ? 0 : 1,
     ...miningFields(board, m, id, !t.asicRunning),
+    ...(extras === null ? {} : extraFields(m, id, extras)),
     hashaxe: {
       board: board.name,
       power: t.power,
@@ -81,8 +124,10 @@ export function buildSystemInfo(
       overheat: t.overheat,
       sensorFault: t.sensorFault,
       hardwareFault: t.hardwareFault,
+      powerFault: t.powerFault,
       warnings: t.warnings,
       limits: board.limits,
+      ...ownFields(m),
     },
   };
   // AxeOS adds these only when set; tools test for their presence.
@@ -105,6 +150,7 @@ export function buildSystemInfoWithoutBoard(
   chain: ChainStatus | null,
   m: MiningStatus,
   id: ApiIdentity,
+  extras: InfoExtras | null = null,
 ): Record<string, unknown> {
   const chip: Record<string, unknown> =
     chain === null
@@ -117,11 +163,13 @@ export function buildSystemInfoWithoutBoard(
   return {
     ...chip,
     ...miningFields(board, m, id, chain === null ? true : !chain.running),
+    ...(extras === null ? {} : extraFields(m, id, extras)),
     hashaxe: {
       board: board.name,
       boardControl: false,
       asicRunning: chain?.running ?? false,
       limits: board.limits,
+      ...ownFields(m),
     },
   };
 }
@@ -139,6 +187,12 @@ function miningFields(
     .sort((a, b) => b[1] - a[1])
     .slice(0, 10)
     .map(([message, count]) => ({ message, count }));
+  const table = poolTableOf(m);
+  const byId = new Map(table.slots.map((s) => [s.id, s]));
+  const live =
+    m.activeSlot === undefined || m.activeSlot === null
+      ? null
+      : { slotId: m.activeSlot, channelKind: m.upstream?.channelKind ?? null };
   return {
     hashRate: roundHashrate(m.hashrateGhs.m1),
     hashRate_1m: roundHashrate(m.hashrateGhs.m1),
@@ -148,9 +202,14 @@ function miningFields(
     sharesAccepted: m.sharesAccepted,
     sharesRejected: m.sharesRejected,
     sharesRejectedReasons: reasons,
+    sharesPending: m.sharesPending ?? 0,
     bestDiff: Math.max(m.bestDifficultyAllTime ?? 0, m.bestDifficulty),
     bestSessionDiff: m.bestDifficulty,
     poolDifficulty: m.poolDifficulty ?? 0,
+    responseTime: round(m.responseTimeMs ?? 0, 3),
+    responseShareBatch: m.responseShareBatch ?? 0,
+    blockFound: m.blocksFound ?? 0,
+    showNewBlock: false,
     uptimeSeconds: m.uptimeSeconds,
     miningPaused: m.miningPaused ?? chipsDown,
     ASICModel: board.asic.model,
@@ -164,19 +223,124 @@ function miningFields(
     macAddr: id.macAddr ?? '',
     version: id.version,
     axeOSVersion: `hashaxe-${id.version}`,
-    stratumURL: m.pool?.url ?? '',
-    stratumPort: m.pool?.port ?? 0,
-    stratumUser: m.pool?.user ?? '',
-    stratumProtocol: m.pool?.protocol ?? '',
-    // AxeOS's own field ("standard"/"extended"): here the channel in use, empty while no pool gives work.
-    stratumV2ChannelType: m.pool?.channelKind ?? '',
+    pools: table.slots.map((s) => axeosPool(s, live)),
+    primaryPoolIndex: table.primaryIndex,
+    secondaryPoolIndex: table.secondaryIndex,
+    useFallbackStratum: table.useFallback ? 1 : 0,
+    isUsingFallbackStratum:
+      m.activeSlot !== undefined && m.activeSlot !== null && m.activeSlot !== table.primaryIndex ? 1 : 0,
+    poolConnectionInfo: connectionInfo(m),
+    // stratumV2ChannelType ("standard"/"extended"): the channel in use on the slot mining now.
+    ...flatPoolFields('stratum', byId.get(table.primaryIndex), live),
+    ...flatPoolFields('fallbackStratum', byId.get(table.secondaryIndex), live),
+    ...(m.chainTip !== undefined && m.chainTip.networkDifficulty > 0
+      ? { networkDifficulty: round(m.chainTip.networkDifficulty, 0) }
+      : {}),
+    ...(m.chainTip?.blockHeight != null ? { blockHeight: m.chainTip.blockHeight } : {}),
     hashrateMonitor: {
       asics: Array.from({ length: board.asic.count }, (_, i) => ({
-        total: round(m.chips[i]?.hashrateGhs ?? 0),
+        total: roundHashrate(m.chips[i]?.hashrateGhs ?? 0),
         errorCount: m.chips[i]?.hwErrors ?? 0,
         domains: [],
       })),
     },
+  };
+}
+
+/** The pools as slots: the daemon's table, or (a provider without one) the pool in use as slot 0. */
+function poolTableOf(m: MiningStatus): PoolTable {
+  if (m.poolTable !== undefined) return m.poolTable;
+  const slots: PoolSlot[] =
+    m.pool === null
+      ? []
+      : [
+          {
+            ...slotFromPool({ url: m.pool.url, user: m.pool.user, authorityKey: null }, 0),
+            protocol: m.pool.protocol,
+            port: m.pool.port,
+          },
+        ];
+  return { slots, primaryIndex: 0, secondaryIndex: 0, useFallback: false };
+}
+
+function connectionInfo(m: MiningStatus): string {
+  const u = m.upstream;
+  if (u === undefined || !u.connected) return 'Not Connected';
+  const proto = (u.protocol ?? '').toUpperCase();
+  const how = [u.channelKind, u.encrypted ? 'encrypted' : 'plain text', u.authenticated ? 'pool authenticated' : null]
+    .filter((x) => x !== null && x !== '')
+    .join(', ');
+  return `${proto}: ${how}`;
+}
+
+/** AxeOS fields of the host, the network and the device's own settings. */
+function extraFields(m: MiningStatus, id: ApiIdentity, x: InfoExtras): Record<string, unknown> {
+  const h = x.host;
+  const net = h?.network;
+  const wired = net === undefined || !net.wireless;
+  const heap = getHeapStatistics();
+  const processUpS = (Date.now() - x.processStartedAtMs) / 1000;
+  const hostUpS = h?.hostUptimeSeconds ?? osUptime();
+  const p = x.preferences;
+  return {
+    cpuUsage: h?.cpuPercent ?? 0,
+    freeHeap: h?.memAvailableBytes ?? 0,
+    freeHeapInternal: h?.memAvailableBytes ?? 0,
+    freeHeapSpiram: 0,
+    minFreeHeap: h?.memAvailableMinBytes ?? 0,
+    maxAllocHeap: Math.max(0, heap.heap_size_limit - heap.used_heap_size),
+    isPSRAMAvailable: 0,
+    idfVersion: `node ${process.version} / ${osType()} ${osRelease()}`,
+    resetReason: hostUpS - processUpS < 120 ? 'Power-on' : 'Service restart',
+    runningPartition: 'hashaxe',
+    partitions: [
+      {
+        label: 'hashaxe',
+        isCurrent: true,
+        isFactory: false,
+        version: id.version,
+        compileDate: '',
+        compileTime: '',
+        usagePercent: null,
+      },
+    ],
+    ssid: wired ? '(wired)' : `(${net?.interface} managed by the OS)`.slice(0, 32),
+    wifiStatus:
+      net === undefined || net.interface === ''
+        ? 'Not connected'
+        : wired
+          ? 'Connected (Ethernet)'
+          : 'Connected (Wi-Fi)',
+    wifiRSSI: wired ? 0 : (net?.rssiDbm ?? -90),
+    ipv4: net?.ipv4 ?? '',
+    ipv6: net?.ipv6 ?? '',
+    macAddr: id.macAddr !== undefined && id.macAddr !== '' ? id.macAddr : (net?.macAddr ?? ''),
+    apEnabled: 0,
+    fullHostname: `${id.hostname}.local`,
+    mdnsHostname: id.hostname,
+    useCustomWWW: 0,
+    display: p.display,
+    rotation: p.rotation,
+    invertscreen: p.invertscreen,
+    displayTimeout: p.displayTimeout,
+    statsFrequency: p.statsFrequency,
+    statsLimit: STATISTICS_LIMIT,
+    overclockEnabled: p.overclockEnabled,
+    ...(m.identifying ? { identifying: true } : {}),
+  };
+}
+
+/** hashaxe's own figures the dashboard shows beside the AxeOS ones. */
+function ownFields(m: MiningStatus): Record<string, unknown> {
+  return {
+    poolHashrateGhs: m.poolHashrateGhs ?? null,
+    upstream: m.upstream ?? null,
+    sharesTimedOut: m.sharesTimedOut ?? 0,
+    sharesLost: m.sharesLost ?? 0,
+    hwErrors: m.hwErrors,
+    pausedByUser: m.pausedByUser ?? false,
+    identifying: m.identifying ?? false,
+    networkDifficulty: m.chainTip?.networkDifficulty ?? null,
   };
 }
 
@@ -185,6 +349,7 @@ export function buildAsicInfo(board: BoardDefinition): Record<string, unknown> {
   return {
     ASICModel: board.asic.model,
     deviceModel: board.family,
+    swarmColor: SWARM_COLOURS[board.family] ?? 'purple',
     asicCount: board.asic.count,
     hashDomains: board.asic.model === 'BM1397' ? 1 : 4,
     defaultFrequency: board.defaults.frequencyMhz,
@@ -194,3 +359,15 @@ export function buildAsicInfo(board: BoardDefinition): Record<string, unknown> {
     limits: board.limits,
   };
 }
+
+/** ESP-Miner colours a swarm card by the device family (device_config.h). */
+const SWARM_COLOURS: Record<string, string> = {
+  Max: 'red',
+  Ultra: 'purple',
+  Hex: 'orange',
+  Supra: 'blue',
+  Gamma: 'green',
+  GammaDuo: 'green',
+  SupraHex: 'darkblue',
+  GammaTurbo: 'cyan',
+};

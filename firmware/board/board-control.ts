@@ -236,6 +236,9 @@ export class BoardControl {
   private lastFanWriteMs = Number.NEGATIVE_INFINITY;
   /** What the fan controller was last told; writes happen when the command moves ≥ 1 %-point from it. */
   private fanWrittenPercent = Number.NaN;
+  /** Identify (AxeOS "identify"): until when the fan pulses, and since when. */
+  private identifyUntilMs = Number.NEGATIVE_INFINITY;
+  private identifyFromMs = 0;
   private ema: number | null = null;
   /** The PID's output at the last control period. */
   private pidOutput = 0;
@@ -618,15 +621,16 @@ export class BoardControl {
     if (d.reason !== this.fanReason && d.reason !== 'auto') this.log.info(`fan ${round1(d.percent)} % (${d.reason})`);
     this.fanReason = d.reason;
     this.fanPercentNow = d.percent;
+    // Identify pulses the fan up to 100 % every other second: only ever above what control wants, never below.
+    const percent = this.identifyPulseOn(now) ? 100 : d.percent;
     // Small PID moves are not worth a bus write each period (the EMC2101 has 1.6 % steps anyway); a jump to
     // 100 % or any reason change is written at once.
     const moved =
-      !(Math.abs(d.percent - this.fanWrittenPercent) < 1) ||
-      (d.percent !== this.fanWrittenPercent && d.reason !== 'auto');
+      !(Math.abs(percent - this.fanWrittenPercent) < 1) || (percent !== this.fanWrittenPercent && d.reason !== 'auto');
     if (!moved && now - this.lastFanWriteMs < this.policy.fanRewriteMs) return;
     try {
-      await this.p.fan.setPercent(d.percent);
-      this.fanWrittenPercent = d.percent;
+      await this.p.fan.setPercent(percent);
+      this.fanWrittenPercent = percent;
       this.lastFanWriteMs = now;
     } catch (err) {
       if (this.hardwareFault === null) {
@@ -635,6 +639,26 @@ export class BoardControl {
         );
       }
     }
+  }
+
+  private identifyPulseOn(now: number): boolean {
+    return now < this.identifyUntilMs && Math.floor((now - this.identifyFromMs) / 1000) % 2 === 0;
+  }
+
+  /**
+   * Makes the board findable (AxeOS "identify"): the fan pulses to 100 % every other second for `durationMs`.
+   * Safety overrides are unaffected (they run the fan at 100 % anyway). A second call restarts the period.
+   */
+  identify(durationMs = 30_000): void {
+    const now = this.clock.now();
+    this.identifyFromMs = now;
+    this.identifyUntilMs = now + durationMs;
+    this.log.info(`identify: the fan pulses for ${Math.round(durationMs / 1000)} s`);
+  }
+
+  /** Identify is running. */
+  get identifying(): boolean {
+    return this.clock.now() < this.identifyUntilMs;
   }
 
   // ---- safety cuts ----------------------------------------------------------------------------------

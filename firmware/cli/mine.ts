@@ -12,6 +12,7 @@ import {
 } from '../../src/config/miner-config.js';
 import { parseAuthorityKey } from '../../src/sv2/noise/authority-key.js';
 import { parseHashrate, parseScale } from '../../src/util/units.js';
+import { isLoopback } from '../api/access.js';
 import type { BoardLog } from '../board/board-control.js';
 import { Miner, MinerStartError, type PeripheralsMode } from '../daemon/miner.js';
 import { StatusReporter } from '../daemon/status-line.js';
@@ -23,7 +24,8 @@ const usage = `Usage: hashaxe mine [--board NAME|FILE] [--port PATH|tcp://HOST:P
                     [--pool sv2+tcp://HOST:PORT[/AUTHORITY_KEY]|local] [--authority KEY] [--user NAME]
                     [--config FILE] [--duration SECONDS] [--json]
                     [--peripherals auto|hardware|emulated|none] [--difficulty-scale S] [--hashrate H/s]
-                    [--frequency MHz] [--voltage mV] [--api-port PORT | --no-api] [--state FILE]
+                    [--frequency MHz] [--voltage mV] [--api-port PORT] [--api-host HOST] [--no-api]
+                    [--state FILE]
 
 Runs the miner: powers the board, brings up its ASIC chain, takes work from a Stratum V2 pool over Noise,
 checks every nonce the chips return with SHA-256d and submits the shares. With no options it runs the
@@ -47,7 +49,9 @@ A config file (--config) holds the same and more (several pools for failover, se
   --difficulty-scale S    chips behind --port report at ticket × S (an external \`hashaxe emulate\` prints it)
   --hashrate H/s          what emulated chips really hash (default 1M; an external emulator prints it)
   --frequency MHz, --voltage mV   start settings, within the board's limits
-  --api-port PORT         HTTP API port on 127.0.0.1 (default 4028; 0 picks one); --no-api: none
+  --api-port PORT         HTTP API and dashboard port (default 4028; 80 for AxeOS swarm pages and pyasic; 0 picks one)
+  --api-host HOST         address to serve it on (default 127.0.0.1; any other needs api.token in the config)
+  --no-api                no HTTP API
   --state FILE            keep the all-time best difficulty here across restarts (the API's bestDiff)
   --duration SECONDS      stop after this long (graceful shutdown) and print a summary
   --json                  no live status; with --duration one JSON summary line at the end
@@ -67,6 +71,7 @@ interface MineFlags {
   frequency?: string;
   voltage?: string;
   'api-port'?: string;
+  'api-host'?: string;
   'no-api'?: boolean;
   state?: string;
   duration?: string;
@@ -142,6 +147,12 @@ export function resolveMinerConfig(flags: MineFlags): MinerConfig {
   if (flags.voltage !== undefined) config.settings.voltageMv = parseIntInRange('--voltage', flags.voltage, 1, 20000);
   if (flags['no-api']) config.api.enabled = false;
   if (flags['api-port'] !== undefined) config.api.port = parseIntInRange('--api-port', flags['api-port'], 0, 65535);
+  if (flags['api-host'] !== undefined) {
+    if (!/^[A-Za-z0-9.:[\]-]{1,253}$/.test(flags['api-host'])) {
+      throw new UsageError(`--api-host must be a host name or IP address, got ${JSON.stringify(flags['api-host'])}`);
+    }
+    config.api.host = flags['api-host'];
+  }
   if (flags.state !== undefined) {
     if (flags.state === '' || flags.state.includes('\0')) throw new UsageError('--state must be a file path');
     config.stateFile = flags.state;
@@ -201,6 +212,7 @@ export const mine: Command = {
         frequency: { type: 'string' },
         voltage: { type: 'string' },
         'api-port': { type: 'string' },
+        'api-host': { type: 'string' },
         'no-api': { type: 'boolean' },
         state: { type: 'string' },
         duration: { type: 'string' },
@@ -219,6 +231,11 @@ export const mine: Command = {
       peripherals = peripheralsFor(config, flags.peripherals);
       board = loadBoard(config.board);
       checkSettingsForBoard(config.settings, board.limits, board.name, flags.config ?? 'settings');
+      if (config.api.enabled && !isLoopback(config.api.host) && config.api.token === null) {
+        throw new UsageError(
+          `the API on ${config.api.host} would be open to the network without a token: set api.token in the config (e.g. openssl rand -hex 16) or serve on 127.0.0.1`,
+        );
+      }
     } catch (err) {
       if (err instanceof ConfigFieldError || err instanceof BoardConfigError) throw new UsageError(err.message);
       throw err;

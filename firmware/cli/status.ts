@@ -65,8 +65,8 @@ function render(info: Info): string {
     [
       'pool',
       typeof info.stratumURL === 'string' && info.stratumURL !== ''
-        ? // hashaxe reports the whole (redacted) URL, port included; AxeOS reports the host alone.
-          `${info.stratumURL.includes('://') ? info.stratumURL : `${info.stratumURL}:${info.stratumPort}`} as ${info.stratumUser}` +
+        ? // AxeOS reports the bare host, its port and the protocol apart.
+          `${typeof info.stratumProtocol === 'string' ? `${info.stratumProtocol} ` : ''}${info.stratumURL}:${info.stratumPort} as ${info.stratumUser}` +
           (typeof info.stratumV2ChannelType === 'string' && info.stratumV2ChannelType !== ''
             ? ` (${info.stratumV2ChannelType} channel)`
             : '')

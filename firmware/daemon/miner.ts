@@ -21,7 +21,11 @@ import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
 import { LocalPool } from '../../src/sv2/pool/local-pool.js';
 import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/units.js';
 import type { ChainStatus } from '../api/chain-status.js';
+import type { DeviceApi } from '../api/device-api.js';
 import type { MiningStatus } from '../api/mining-status.js';
+import type { PoolTable } from '../api/pool-slots.js';
+import { preferencesPathFor } from '../api/preferences-store.js';
+import { Scoreboard, type ScoreboardEntry } from '../api/scoreboard.js';
 import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
 import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '../board/hardware.js';
@@ -29,8 +33,10 @@ import { bringUpChain } from './chain-bringup.js';
 import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
 import { readLifetimeState, writeLifetimeState } from './lifetime-state.js';
+import { LogRing } from './log-ring.js';
+import { PoolSwitch } from './pool-switch.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
-import { redact, Upstream, type UpstreamPool } from './upstream.js';
+import { redact, type UpstreamPool } from './upstream.js';
 
 /** How the board's fan, sensors, regulator and reset line are reached. */
 export type PeripheralsMode = 'emulated' | 'hardware' | 'none';
@@ -90,14 +96,14 @@ export class MinerStartError extends Error {
   override readonly name = 'MinerStartError';
 }
 
-export class Miner {
+export class Miner implements DeviceApi {
   private rig: EmulatedRig | null = null;
   private hardware: BoardHardware | null = null;
   private transport: Transport | null = null;
   private chain: Bm13xxChain | null = null;
   private control: BoardControl | null = null;
   private engineRef: MiningEngine | null = null;
-  private upstream: Upstream | null = null;
+  private poolSwitch: PoolSwitch | null = null;
   private localPool: LocalPool | null = null;
   private api: ApiServer | null = null;
   private bringUpError: Error | null = null;
@@ -119,9 +125,15 @@ export class Miner {
   private chainRestarts = 0;
   private lastRecoveryMs = 0;
   private bringUp: (() => Promise<void>) | null = null;
+  /** The recent log, for the API's log socket and download. */
+  readonly logRing = new LogRing();
+  private readonly best = new Scoreboard();
+  private blocksFound = 0;
+  /** The owner paused mining through the API. */
+  private pausedByUser = false;
 
   private constructor(private readonly options: MinerOptions) {
-    this.log = options.log;
+    this.log = this.logRing.tee(options.log);
     this.watchdog = new ChainWatchdog({ ...DEFAULT_WATCHDOG, ...options.timings?.watchdog });
   }
 
@@ -147,6 +159,11 @@ export class Miner {
     return this.rig?.chain ?? null;
   }
 
+  /** The in-process emulated board (embedded default and tests), or null. */
+  get emulatedBoard(): EmulatedRig['hardware']['emulated'] | null {
+    return this.rig?.hardware.emulated ?? null;
+  }
+
   get boardControl(): BoardControl | null {
     return this.control;
   }
@@ -161,7 +178,7 @@ export class Miner {
 
   /** The pool the daemon mines on now (URL as configured). */
   get poolUrl(): string | null {
-    return this.upstream?.state.pool.url ?? null;
+    return this.poolSwitch?.state?.pool.url ?? null;
   }
 
   /**
@@ -334,7 +351,7 @@ export class Miner {
 
     this.engineRef = new MiningEngine({
       chain,
-      submitter: { submitShare: (s) => this.requireUpstream().submitShare(s) },
+      submitter: { submitShare: (s) => this.requirePools().submitShare(s) },
       // One board behind this host's channel: its whole extranonce space. A host driving several boards behind
       // one channel gives each its own share (extranonce-partition.ts), so no two ever build the same coinbase.
       extranonceShare: WHOLE_EXTRANONCE,
@@ -362,8 +379,19 @@ export class Miner {
       }
     });
     this.engine.on('share', (e) => {
-      if (e.blockFound)
+      this.poolSwitch?.shareSent();
+      this.best.offer({
+        difficulty: e.difficulty,
+        jobId: e.jobId,
+        extranonce: e.extranonce,
+        ntime: e.ntime,
+        nonce: e.nonce,
+        version: e.version,
+      });
+      if (e.blockFound) {
+        this.blocksFound++;
         this.log.info(`BLOCK FOUND: share of difficulty ${formatDifficulty(e.difficulty)} meets the network target`);
+      }
     });
     this.engine.start();
 
@@ -395,41 +423,25 @@ export class Miner {
         channel: p.channel ?? config.channel,
       }));
     }
-    this.upstream = new Upstream({
-      pools: this.pools,
+    const board0 = this.options.board;
+    this.poolSwitch = new PoolSwitch({
       device: {
         vendor: 'hashaxe',
-        hardwareVersion: `${board.name} ${board.asic.count}x${board.asic.model}${this.rig !== null ? ' (emulated)' : ''}`,
+        hardwareVersion: `${board0.name} ${board0.asic.count}x${board0.asic.model}${this.rig !== null ? ' (emulated)' : ''}`,
         firmware: `hashaxe ${this.options.version}`,
       },
       nominalHashRateHs: () => this.chainHashrateHs(),
       // BM1366/68/70 roll versions inside the chip: without rolling they lose most of their search space per job.
-      requireVersionRolling: chipModel(board.asic.model.toLowerCase() as ChipModelName).rollsVersions,
-      handlers: {
-        sessionOpened: (session) => this.engine.setTarget(session.target),
-        newTip: (job) => this.engine.newTip(job),
-        activeJob: (job) => this.engine.activeJob(job),
-        target: (t) => this.engine.setTarget(t),
-        shareResult: (e) => {
-          this.engine.onShareResult(e);
-          if (e.kind === 'rejected') this.log.warn(`share rejected: ${e.reason}`);
-        },
-        down: () => this.engine.upstreamDown(),
-      },
+      requireVersionRolling: chipModel(board0.asic.model.toLowerCase() as ChipModelName).rollsVersions,
+      engine: () => this.engine,
       log: this.log,
-      ...(this.options.timings?.stallTimeoutMs !== undefined
-        ? { stallTimeoutMs: this.options.timings.stallTimeoutMs }
-        : {}),
-      ...(this.options.timings?.unansweredSharesTimeoutMs !== undefined
-        ? { unansweredSharesTimeoutMs: this.options.timings.unansweredSharesTimeoutMs }
-        : {}),
-      ...(this.options.timings?.retryMinMs !== undefined ? { retryMinMs: this.options.timings.retryMinMs } : {}),
-      ...(this.options.timings?.failbackMs !== undefined ? { failbackMs: this.options.timings.failbackMs } : {}),
+      defaultUser: config.user,
+      ...(this.options.timings !== undefined ? { timings: this.options.timings } : {}),
     });
-    this.upstream.start();
+    this.poolSwitch.start(this.pools);
     this.watchdogTimer = setInterval(() => void this.checkChain(), 1000);
     this.watchdogTimer.unref();
-    await this.upstream.waitConnected(this.options.connectWaitMs ?? 5000);
+    await this.poolSwitch.waitConnected(this.options.connectWaitMs ?? 5000);
 
     if (config.api.enabled) {
       try {
@@ -439,6 +451,10 @@ export class Miner {
           boardDefinition: board,
           chain: { chainStatus: () => this.chainStatus() },
           mining: { miningStatus: () => this.miningStatus() },
+          device: this,
+          logs: this.logRing,
+          trustedOrigins: config.api.trustedOrigins,
+          preferencesFile: config.stateFile === null ? null : preferencesPathFor(config.stateFile),
           host: config.api.host,
           port: config.api.port,
           token: config.api.token,
@@ -452,19 +468,59 @@ export class Miner {
     }
   }
 
+  // ---- DeviceApi: what the HTTP API asks of the daemon ----------------------------------------------
+
+  poolTable(): PoolTable {
+    return this.requirePools().poolTable();
+  }
+
+  /** Mines on the table's pools from now on, or rejects with the reason (see PoolSwitch.apply). */
+  applyPoolTable(table: PoolTable): Promise<void> {
+    return this.requirePools().apply(table);
+  }
+
+  /** Stops hashing: no more work, and the chips power down where hashaxe controls the board. */
+  pause(): void {
+    if (this.pausedByUser) return;
+    this.pausedByUser = true;
+    this.engineRef?.pause();
+    this.log.info('mining paused through the API');
+    this.control?.powerOff('paused through the API').catch((err: unknown) => this.log.warn(`pause: ${describe(err)}`));
+  }
+
+  resume(): void {
+    if (!this.pausedByUser) return;
+    this.pausedByUser = false;
+    this.log.info('mining resumed through the API');
+    if (this.control !== null) {
+      this.control.powerOn().catch((err: unknown) => this.log.warn(`resume: ${describe(err)}`));
+    } else if (this.chipsUp) {
+      this.engineRef?.resume();
+    }
+  }
+
+  scoreboard(): ScoreboardEntry[] {
+    return this.best.list();
+  }
+
+  get paused(): boolean {
+    return this.pausedByUser;
+  }
+
   /**
    * Power-cycles a chain that went silent while mining, and retries a bring-up that failed (a chip that did not
    * answer after a power cycle) — both within the watchdog's hourly budget (see chain-watchdog.ts).
    */
   private async checkChain(): Promise<void> {
     const engine = this.engineRef;
-    if (engine === null || this.recovering || this.stopping !== null || this.watchdogGaveUp) return;
+    if (engine === null || this.recovering || this.stopping !== null || this.watchdogGaveUp || this.pausedByUser)
+      return;
     const now = Date.now();
     let silentMs: number;
     let expectedMs: number;
     let why: string;
     if (this.chipsUp) {
-      if (!(this.upstream?.state.connected ?? false)) return;
+      if (!(this.poolSwitch?.state?.connected ?? false)) return;
       silentMs = engine.silentForMs();
       expectedMs = engine.expectedResultIntervalMs();
       why = `no nonces from the chips for ${Math.round(silentMs / 1000)} s while mining (about one every ${expectedMs.toFixed(0)} ms expected)`;
@@ -504,15 +560,15 @@ export class Miner {
     }
   }
 
-  private requireUpstream(): Upstream {
-    if (this.upstream === null) throw new Error('no pool yet');
-    return this.upstream;
+  private requirePools(): PoolSwitch {
+    if (this.poolSwitch === null) throw new Error('no pool yet');
+    return this.poolSwitch;
   }
 
   /** After a bring-up: hand the chips the pool's current job again (a reset wiped their job slots). */
   private resumeMining(): void {
     const engine = this.engineRef;
-    if (engine === null) return;
+    if (engine === null || this.pausedByUser) return;
     engine.setHashrate(this.chainHashrateHs(), this.refreshIntervalMs());
     engine.resume();
   }
@@ -521,14 +577,13 @@ export class Miner {
     const engine = this.engineRef;
     if (engine === null || this.chain === null) return;
     engine.setHashrate(this.chainHashrateHs(), this.refreshIntervalMs());
-    if (this.rig !== null || !this.chipsAreEmulated()) this.upstream?.updateNominalHashRate(this.chainHashrateHs());
+    if (this.rig !== null || !this.chipsAreEmulated()) this.poolSwitch?.updateNominalHashRate(this.chainHashrateHs());
   }
 
   /** The mining half of the API. */
   miningStatus(): MiningStatus {
     const s = this.engineRef?.stats.snapshot() ?? null;
-    const up = this.upstream?.state ?? null;
-    const poolUrl = up?.pool.url ?? null;
+    const { connected, ...pool } = this.poolSwitch?.status() ?? { connected: false, pool: null };
     return {
       hashrateGhs: s?.hashrateGhs ?? { avg: 0, m1: 0, m10: 0, h1: 0 },
       sharesAccepted: s?.sharesAccepted ?? 0,
@@ -538,21 +593,17 @@ export class Miner {
       ...(this.options.config.stateFile !== null
         ? { bestDifficultyAllTime: Math.max(this.lifetimeBest, s?.bestDifficulty ?? 0) }
         : {}),
-      ...(up?.difficulty != null ? { poolDifficulty: up.difficulty } : {}),
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       hwErrors: s?.hwErrors ?? 0,
       chips: (s?.chips ?? []).map((c) => ({ nonces: c.nonces, hwErrors: c.hwErrors, hashrateGhs: c.hashrateGhs })),
-      pool:
-        poolUrl === null
-          ? null
-          : {
-              url: redact(poolUrl),
-              port: poolPort(poolUrl),
-              user: up?.pool.user ?? '',
-              protocol: 'SV2',
-              ...(up?.channelKind ? { channelKind: up.channelKind } : {}),
-            },
-      miningPaused: !this.chipsUp || !(up?.connected ?? false),
+      ...pool,
+      miningPaused: this.pausedByUser || !this.chipsUp || !connected,
+      pausedByUser: this.pausedByUser,
+      identifying: this.control?.identifying ?? false,
+      ...(s !== null
+        ? { poolHashrateGhs: s.poolHashrateGhs, sharesTimedOut: s.sharesTimedOut, sharesLost: s.sharesLost }
+        : {}),
+      blocksFound: this.blocksFound,
     };
   }
 
@@ -601,8 +652,8 @@ export class Miner {
       chainRestarts: this.chainRestarts,
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       board: this.options.board.name,
-      pool: this.upstream !== null ? redact(this.upstream.state.pool.url) : null,
-      channel: this.upstream?.state.channelKind ?? null,
+      pool: this.poolSwitch?.state != null ? redact(this.poolSwitch.state.pool.url) : null,
+      channel: this.poolSwitch?.state?.channelKind ?? null,
     };
   }
 
@@ -638,7 +689,7 @@ export class Miner {
     if (this.watchdogTimer !== null) clearInterval(this.watchdogTimer);
     if (this.stateTimer !== null) clearInterval(this.stateTimer);
     this.engineRef?.stop();
-    await this.upstream?.stop().catch(() => undefined);
+    await this.poolSwitch?.stop().catch(() => undefined);
     await this.api?.close().catch(() => undefined);
     await this.control?.stop().catch((err: unknown) => this.log.warn(`board shutdown: ${describe(err)}`));
     await this.chain?.close().catch(() => undefined);
@@ -659,9 +710,4 @@ function describe(err: unknown): string {
 
 function round(x: number): number {
   return Number(x.toPrecision(6));
-}
-
-function poolPort(url: string): number {
-  const m = /:(\d+)(?:\/|$)/.exec(url.replace(/^sv2\+tcp:\/\//, ''));
-  return m ? Number(m[1]) : 0;
 }

@@ -65,7 +65,14 @@ export class StatusReporter {
       if (t.overheat !== null) parts.push(`OVERHEAT: ${t.overheat.reason}`);
     }
     const channel = m.pool?.channelKind ? ` (${m.pool.channelKind})` : '';
-    parts.push(m.miningPaused ? 'paused' : `diff ${formatDifficulty(m.poolDifficulty ?? 0)}${channel}`);
+    if (m.identifying) parts.push('IDENTIFY: fan pulsing');
+    parts.push(
+      m.pausedByUser
+        ? 'PAUSED (resume: dashboard or POST /api/system/resume)'
+        : m.miningPaused
+          ? 'paused'
+          : `diff ${formatDifficulty(m.poolDifficulty ?? 0)}${channel}`,
+    );
     parts.push(`up ${formatUptime(m.uptimeSeconds)}`);
     return parts.join(' | ');
   }

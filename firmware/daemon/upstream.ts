@@ -31,6 +31,8 @@ export interface UpstreamPool {
   authorityKey: string | null;
   /** SV2: which channel kind to open (default auto). */
   channel?: ChannelChoice;
+  /** Stratum V1's password ("x" when absent); SV2 has none. */
+  password?: string;
 }
 
 /** What the engine side hears from the upstream. */

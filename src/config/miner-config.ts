@@ -66,7 +66,12 @@ export interface MinerConfig {
   channel: ChannelChoice;
   user: string;
   settings: SettingsOverrides;
-  api: { enabled: boolean; host: string; port: number; token: string | null };
+  /**
+   * The HTTP API and dashboard. `port` 80 lets another Bitaxe's AxeOS swarm page (which assumes port 80) and
+   * pyasic find the device; the Pi service can bind it (CAP_NET_BIND_SERVICE). `trustedOrigins`: pages (e.g.
+   * `http://192.168.1.50`, another Bitaxe's AxeOS) allowed to write without the token.
+   */
+  api: { enabled: boolean; host: string; port: number; token: string | null; trustedOrigins: string[] };
   /** The in-process emulated chain (`port: "emulated"`). */
   emulator: { hashrateHs: number; difficultyScale: number; workers: number };
   /**
@@ -90,7 +95,7 @@ export const DEFAULT_MINER_CONFIG: MinerConfig = {
   channel: 'auto',
   user: 'hashaxe',
   settings: {},
-  api: { enabled: true, host: '127.0.0.1', port: 4028, token: null },
+  api: { enabled: true, host: '127.0.0.1', port: 4028, token: null, trustedOrigins: [] },
   emulator: { hashrateHs: 1_000_000, difficultyScale: 2 ** -21, workers: 1 },
   difficultyScale: 1,
   localPool: { sharesPerMinute: 120, blockIntervalSec: 60, jobIntervalSec: 20 },
@@ -187,7 +192,7 @@ export function validateMinerConfig(json: unknown, source: string): MinerConfig 
   if ('channel' in root) config.channel = r.oneOf(root, 'channel', '', CHANNEL_CHOICES);
   if ('settings' in root) config.settings = readSettings(r, root.settings);
   if ('api' in root) {
-    const o = r.object(root.api, 'api', [], ['enabled', 'host', 'port', 'token']);
+    const o = r.object(root.api, 'api', [], ['enabled', 'host', 'port', 'token', 'trustedOrigins']);
     if ('enabled' in o) config.api.enabled = r.boolean(o, 'enabled', 'api');
     if ('host' in o)
       config.api.host = r.string(o, 'host', 'api', /^[A-Za-z0-9.:[\]-]{1,253}$/, 'a host name or IP address');
@@ -197,6 +202,20 @@ export function validateMinerConfig(json: unknown, source: string): MinerConfig 
         o.token === null
           ? null
           : r.string(o, 'token', 'api', /^[\x21-\x7e]{16,256}$/, '16 to 256 printable characters');
+    }
+    if ('trustedOrigins' in o) {
+      const list = o.trustedOrigins;
+      if (!Array.isArray(list))
+        r.fail('api.trustedOrigins', 'must be an array of origins such as "http://192.168.1.50"');
+      config.api.trustedOrigins = list.map((v, i) => {
+        if (typeof v !== 'string' || !/^https?:\/\/[A-Za-z0-9.[\]:-]{1,253}$/.test(v)) {
+          r.fail(
+            `api.trustedOrigins[${i}]`,
+            'must be an origin such as "http://192.168.1.50" (scheme and host, no path)',
+          );
+        }
+        return v;
+      });
     }
   }
   if ('emulator' in root) {

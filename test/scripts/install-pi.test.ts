@@ -92,6 +92,9 @@ test('--dry-run prints the user, groups, udev rule, UART/I2C steps and the syste
     /^ {4}\| ExecStart=\S*node \/opt\/hashaxe\/dist\/firmware\/cli\.js mine --config \/etc\/hashaxe\/hashaxe\.json --state \/var\/lib\/hashaxe\/state\.json$/m,
   );
   assert.match(out, /^ {4}\| Restart=on-failure$/m);
+  // The API may bind port 80 for AxeOS swarm pages, and the service gets no other capability.
+  assert.match(out, /^ {4}\| AmbientCapabilities=CAP_NET_BIND_SERVICE$/m);
+  assert.match(out, /^ {4}\| CapabilityBoundingSet=CAP_NET_BIND_SERVICE$/m);
   // The config it writes is one the daemon accepts: this board, on the board file's UART.
   const configText = /^would write \/etc\/hashaxe\/hashaxe\.json \(mode 0640\):\n((?: {4}\|.*\n)+)/m.exec(out)?.[1];
   assert.ok(configText, 'the config file is shown');

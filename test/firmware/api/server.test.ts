@@ -42,6 +42,11 @@ async function call(
   return { status: res.status, json, headers: res.headers, text };
 }
 
+/** `{"coreVoltage": [[[…]]]}` nested `depth` deep, as JSON text (JSON.stringify cannot build it). */
+function nest(depth: number): string {
+  return `{"coreVoltage": ${'['.repeat(depth)}${']'.repeat(depth)}}`;
+}
+
 /** Sends raw bytes and returns the raw reply (for requests fetch refuses to make). */
 function raw(port: number, bytes: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -115,7 +120,7 @@ test('/api/system/info carries the AxeOS fields Bitaxe tools read, in AxeOS unit
   assert.equal(i.asicCount, 1);
   assert.equal(i.smallCoreCount, 894);
   assert.equal(i.deviceModel, 'Ultra');
-  assert.equal(i.stratumURL, 'stratum2+tcp://pool.example:34254');
+  assert.equal(i.stratumURL, 'pool.example', 'a bare host, as AxeOS sends');
   assert.equal(i.stratumUser, 'bc1qexample.worker1');
   assert.equal(i.version, '0.1.0-test');
   assert.equal(i.macAddr, hostMacAddress(), "by default this host's first external interface");
@@ -201,10 +206,23 @@ test('a voltage above the board limit is refused with 400 naming the limit, and 
   await call('PATCH', '/api/system', { coreVoltage: 1200 });
 });
 
-test('PATCH fan settings (AxeOS names) reach the EMC2101; AxeOS-only fields are accepted and listed as ignored', async () => {
-  const r = await call('PATCH', '/api/system', { autofanspeed: 0, manualFanSpeed: 40, hostname: 'bitaxe', ssid: 'x' });
-  assert.equal(r.status, 200);
-  assert.deepEqual(r.json.ignored, ['hostname', 'ssid']);
+test('PATCH fan settings (AxeOS names) reach the EMC2101; the Pi-managed fields pass only unchanged', async () => {
+  const info = (await call('GET', '/api/system/info')).json;
+  const r = await call('PATCH', '/api/system', {
+    autofanspeed: 0,
+    manualFanSpeed: 40,
+    hostname: info.hostname,
+    ssid: info.ssid,
+    flipscreen: 1,
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.deepEqual(r.json.ignored, ['flipscreen']);
+  const wifi = await call('PATCH', '/api/system', { manualFanSpeed: 45, ssid: 'other-network' });
+  assert.equal(wifi.status, 400);
+  assert.match(wifi.json.message, /Wi-Fi is managed by the Raspberry Pi OS/);
+  const rename = await call('PATCH', '/api/system', { hostname: `${info.hostname}x` });
+  assert.equal(rename.status, 400);
+  assert.match(rename.json.message, /hostnamectl/);
   assert.equal(d.board.emc2101!.regs[EMC2101_REG.FAN_SETTING], 25);
   const legacy = await call('PATCH', '/api/system', { fanspeed: 60 });
   assert.equal(legacy.status, 200, 'older AxeOS name');
@@ -215,18 +233,15 @@ test('PATCH fan settings (AxeOS names) reach the EMC2101; AxeOS-only fields are 
   await call('PATCH', '/api/system', { temptarget: 60, minFanSpeed: 25 });
 });
 
-test("setting names match without regard to case, as ESP-Miner (cJSON) does: pyasic's fan and pool body works", async () => {
-  // What pyasic's MinerConfig.as_espminer() sends for a manual fan and a pool.
-  const r = await call('PATCH', '/api/system', {
-    autoFanspeed: 0,
-    fanspeed: 45,
-    stratumURL: 'stratum+tcp://pool.example',
-    stratumUser: 'bc1qexample.w2',
-    stratumPassword: 'x',
-  });
+test("setting names match without regard to case, as ESP-Miner (cJSON) does: pyasic's fan body works", async () => {
+  // What pyasic's MinerConfig.as_espminer() sends for a manual fan (its pool keys are a daemon test's).
+  const r = await call('PATCH', '/api/system', { autoFanspeed: 0, fanspeed: 45 });
   assert.equal(r.status, 200, JSON.stringify(r.json));
   assert.deepEqual(r.json.applied, { autofanspeed: 0, manualFanSpeed: 45, minFanSpeed: 25, temptarget: 60 });
-  assert.deepEqual(r.json.ignored, ['stratumURL', 'stratumUser', 'stratumPassword']);
+  assert.deepEqual(r.json.ignored, []);
+  const pools = await call('PATCH', '/api/system', { stratumURL: 'stratum+tcp://pool.example', stratumUser: 'w' });
+  assert.equal(pools.status, 409, 'no daemon behind this API: the pool keys are refused with the reason, not ignored');
+  assert.match(pools.json.message, /no mining daemon/);
   assert.equal(d.board.emc2101!.regs[EMC2101_REG.FAN_SETTING], Math.floor(63 * 0.45));
   const writes = d.board.bus.writesTo(DS).length;
   const over = await call('PATCH', '/api/system', { COREVOLTAGE: 1450 });
@@ -253,10 +268,12 @@ test('malformed requests get a JSON reason and the right status; the server keep
     ],
     ['PATCH', '/api/system', { coreVoltage: '1200' }, 400, /coreVoltage must be a number, got "1200"/],
     ['PATCH', '/api/system', { autofanspeed: 'yes' }, 400, /autofanspeed must be true\/false or 1\/0/],
-    ['PATCH', '/api/system', { overheat_mode: 1 }, 400, /overheat_mode can only be set to 0/],
+    ['PATCH', '/api/system', { overheat_mode: 2 }, 400, /overheat_mode must be true\/false or 1\/0/],
+    ['PATCH', '/api/system', { display: 'SSD1306 (128x32)' }, 400, /no display is attached/],
+    ['PATCH', '/api/system', { rotation: 45 }, 400, /rotation must be 0, 90, 180 or 270/],
+    ['PATCH', '/api/system', nest(5000), 400, /JSON nested deeper than 16 levels/],
     ['PATCH', '/api/system', 'x'.repeat(20_000), 413, /request body over 16384 bytes/],
     ['GET', '/api/nope', undefined, 404, /^unknown route$/],
-    ['GET', '/nope', undefined, 404, /^not found$/],
     ['DELETE', '/api/system', undefined, 405, /DELETE is not allowed on \/api\/system; use PATCH/],
     ['GET', '/api/system', undefined, 405, /use PATCH/],
   ];
@@ -264,12 +281,25 @@ test('malformed requests get a JSON reason and the right status; the server keep
     const r = await call(method, path, body);
     assert.equal(r.status, status, `${method} ${path} ${String(body).slice(0, 20)}`);
     assert.match(r.json.error, error);
+    assert.equal(r.json.message, r.json.error, 'AxeOS reads message, our CLI error');
+    assert.ok(!r.text.includes('[[[') && r.text.length < 1500, 'a refusal never echoes the request');
+    assert.equal(r.headers.get('access-control-allow-origin'), '*');
   }
+  const page = await call('GET', '/nope');
+  assert.equal(page.status, 200, 'a deep link lands on the dashboard');
+  assert.match(page.text, /AxeOS/);
   const garbage = await raw(d.api.port, 'HELLO THERE\r\n\r\n');
   assert.match(garbage, /^HTTP\/1\.1 400/);
-  const pre = await call('OPTIONS', '/api/system');
-  assert.equal(pre.status, 204);
-  assert.equal(pre.headers.get('access-control-allow-methods'), 'GET, OPTIONS', 'browsers are never offered writes');
+  const pre = await call('OPTIONS', '/api/system', undefined, {
+    Origin: 'http://192.168.1.50',
+    'Access-Control-Request-Method': 'PATCH',
+  });
+  assert.equal(pre.status, 200);
+  assert.match(
+    pre.headers.get('access-control-allow-methods') ?? '',
+    /PATCH/,
+    'the preflight passes; the write is checked itself',
+  );
   assert.equal((await call('GET', '/api/system/info')).status, 200, 'still serving');
 });
 
@@ -291,7 +321,7 @@ test('DNS rebinding: a page on a name re-pointed at 127.0.0.1 matches the Host h
     `POST /api/system/restart HTTP/1.1\r\nHost: ${host}\r\nOrigin: http://${host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
   );
   assert.match(reply, /^HTTP\/1\.1 403 /);
-  assert.match(reply, /writes from a browser page on another site are refused/);
+  assert.match(reply, /writes from a page on another site \(http:\/\/evil\.example:\d+\) are refused/);
   assert.equal(d.logs.filter((l) => l.includes('(restart)')).length, restarts);
   assert.equal(d.control.telemetry().asicRunning, true);
 });
@@ -315,7 +345,15 @@ test('/health and POST /api/system/restart follow the overheat latch', async () 
   const ok = await call('PATCH', '/api/system', { overheat_mode: 0 });
   assert.equal(ok.status, 200, JSON.stringify(ok.json));
   assert.equal(d.control.telemetry().asicRunning, true);
-  assert.equal((await call('POST', '/api/system/restart')).status, 200);
+  const powerOns = d.logs.filter((l) => l.includes('reset released')).length;
+  const began = Date.now();
+  const restart = await call('POST', '/api/system/restart');
+  assert.equal(restart.status, 200);
+  assert.equal(restart.json.message, 'System will restart shortly.');
+  assert.ok(Date.now() - began < 800, 'answered before the power cycle (the AxeOS swarm waits 800 ms)');
+  for (let i = 0; i < 150 && d.logs.filter((l) => l.includes('reset released')).length === powerOns; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(d.logs.filter((l) => l.includes('reset released')).length, powerOns + 1, 'then it power-cycled');
   assert.equal((await call('GET', '/health')).status, 200);
 });
 

@@ -121,7 +121,10 @@ test('a token-protected daemon: changes without the token exit 1; with HASHAXE_T
   const no = await spawnCli(['fan', '70', '--api', guarded.url], { env: { HASHAXE_TOKEN: '' } });
   assert.equal(no.code, 1);
   assert.ok(isOneLineReason(no.stderr));
-  assert.match(no.stderr, /not allowed: this API needs "Authorization: Bearer <token>"/);
+  assert.match(
+    no.stderr,
+    /not allowed: this device needs its API token for changes: send "Authorization: Bearer <token>"/,
+  );
   assert.notEqual(guarded.control.getSettings().fanMode, 'manual');
   const yes = await spawnCli(['fan', '70', '--api', guarded.url], { env: { HASHAXE_TOKEN: TOKEN } });
   assert.equal(yes.code, 0, yes.stderr);
