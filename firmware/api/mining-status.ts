@@ -21,6 +21,8 @@ export interface MiningStatus {
   /** Per chip: verified nonces, hardware errors (nonces that did not hash to the ticket), hash rate. */
   chips: Array<{ nonces: number; hwErrors: number; hashrateGhs?: number }>;
   pool: { url: string; port: number; user: string; protocol: 'SV2' | 'SV1' } | null;
+  /** True while mining on a backup pool (AxeOS `isUsingFallbackStratum`). */
+  usingFallback?: boolean;
   miningPaused?: boolean;
 }
 

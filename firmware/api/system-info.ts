@@ -168,6 +168,7 @@ function miningFields(
     stratumPort: m.pool?.port ?? 0,
     stratumUser: m.pool?.user ?? '',
     stratumProtocol: m.pool?.protocol ?? '',
+    isUsingFallbackStratum: m.usingFallback === true ? 1 : 0,
     hashrateMonitor: {
       asics: Array.from({ length: board.asic.count }, (_, i) => ({
         total: round(m.chips[i]?.hashrateGhs ?? 0),

@@ -7,6 +7,7 @@
  * (an API restart, a cleared overheat), and the engine is told when the chips stop and start again.
  * Shutdown: stop handing out work, CloseChannel, power down with reset held (`stop`).
  */
+import { readFileSync } from 'node:fs';
 import { Bm13xxChain } from '../../drivers/asic/bm13xx-chain.js';
 import type { ChipModelName } from '../../drivers/asic/chip-model.js';
 import type { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
@@ -14,9 +15,10 @@ import { openTransport } from '../../drivers/transport/open-transport.js';
 import type { Transport } from '../../drivers/transport/transport.js';
 import { MAX_TARGET } from '../../src/bitcoin/target.js';
 import type { BoardDefinition } from '../../src/config/board.js';
-import type { MinerConfig } from '../../src/config/miner-config.js';
+import type { MinerConfig, PoolSpec } from '../../src/config/miner-config.js';
 import { MiningEngine } from '../../src/mining/engine.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
+import { Sv1Pool } from '../../src/sv1/pool/v1-pool.js';
 import { LocalPool } from '../../src/sv2/pool/local-pool.js';
 import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/units.js';
 import type { ChainStatus } from '../api/chain-status.js';
@@ -81,6 +83,12 @@ export interface MinerSummary {
   uptimeSeconds: number;
   board: string;
   pool: string | null;
+  /** What the pool in use speaks ("sv2", "sv1"), null when none gave work. */
+  protocol: string | null;
+  /** Shares whose fate is unknown: in flight when a connection dropped, not answered in time, or not sendable. */
+  sharesLost: number;
+  sharesTimedOut: number;
+  sharesNotSent: number;
 }
 
 export class MinerStartError extends Error {
@@ -96,12 +104,15 @@ export class Miner {
   private engineRef: MiningEngine | null = null;
   private upstream: Upstream | null = null;
   private localPool: LocalPool | null = null;
+  private localV1Pool: Sv1Pool | null = null;
   private api: ApiServer | null = null;
   private bringUpError: Error | null = null;
   private chipsUp = false;
   private readonly startedAtMs = Date.now();
   private stopping: Promise<void> | null = null;
   private pools: UpstreamPool[] = [];
+  /** What the last pool that gave work speaks (for the summary after it is gone). */
+  private lastProtocol: string | null = null;
   private readonly log: BoardLog;
   private readonly watchdog: ChainWatchdog;
   private watchdogTimer: NodeJS.Timeout | null = null;
@@ -154,6 +165,11 @@ export class Miner {
 
   get localPoolInstance(): LocalPool | null {
     return this.localPool;
+  }
+
+  /** The embedded pool's Stratum V1 port (`--pool local-v1`), or null. */
+  get localV1PoolInstance(): Sv1Pool | null {
+    return this.localV1Pool;
   }
 
   /** The pool the daemon mines on now (URL as configured). */
@@ -359,6 +375,11 @@ export class Miner {
       if (e.blockFound)
         this.log.info(`BLOCK FOUND: share of difficulty ${formatDifficulty(e.difficulty)} meets the network target`);
     });
+    let notSentLogged = 0;
+    this.engine.on('submitFailed', (e) => {
+      // Counted (sharesNotSent); the first few say why in full.
+      if (notSentLogged++ < 10) this.log.warn(`share not sent, counted as lost: ${e.reason}`);
+    });
     this.engine.start();
 
     // The pool: the configured ones in failover order, or the embedded local pool.
@@ -381,8 +402,21 @@ export class Miner {
         `local SV2 pool on ${this.localPool.url} (authority key ${this.localPool.authorityKeyText}); ` +
           `a new block every ${lp.blockIntervalSec} s, target ${lp.sharesPerMinute} shares/min`,
       );
+      if (lp.protocol === 'sv1') {
+        // The same chain over Stratum V1. V1 has no hash-rate message, so the port starts this miner at the
+        // difficulty its hash rate needs (what SV2 derives from the nominal hash rate), then its vardiff follows.
+        this.localV1Pool = await Sv1Pool.start({
+          feed: this.localPool,
+          host: '127.0.0.1',
+          port: 0,
+          sharesPerMinute: lp.sharesPerMinute,
+          startDifficulty: (this.chainHashrateHs() * 60) / (lp.sharesPerMinute * 2 ** 32),
+        });
+        this.pools = [{ url: this.localV1Pool.url, user: config.user, authorityKey: null }];
+        this.log.info(`local Stratum V1 port on ${this.localV1Pool.url} (the same chain, public-pool's manners)`);
+      }
     } else {
-      this.pools = config.pools.map((p) => ({ url: p.url, user: p.user ?? config.user, authorityKey: p.authorityKey }));
+      this.pools = config.pools.map((p, i) => upstreamPool(p, config.user, i));
     }
     this.upstream = new Upstream({
       pools: this.pools,
@@ -391,15 +425,24 @@ export class Miner {
         hardwareVersion: `${board.name} ${board.asic.count}x${board.asic.model}${this.rig !== null ? ' (emulated)' : ''}`,
         firmware: `hashaxe ${this.options.version}`,
       },
+      userAgent: `hashaxe/${this.options.version}`,
       nominalHashRateHs: () => this.chainHashrateHs(),
       handlers: {
-        sessionOpened: (session) => this.engine.setTarget(session.target),
+        sessionOpened: (session) => {
+          this.lastProtocol = session.protocol;
+          this.engine.setTarget(session.target);
+        },
         newTip: (job) => this.engine.newTip(job),
         activeJob: (job) => this.engine.activeJob(job),
         target: (t) => this.engine.setTarget(t),
         shareResult: (e) => {
           this.engine.onShareResult(e);
           if (e.kind === 'rejected') this.log.warn(`share rejected: ${e.reason}`);
+          else if ((e.kind === 'lost' || e.kind === 'timeout') && e.count > 0) {
+            this.log.warn(
+              `${e.count} share(s) ${e.kind === 'lost' ? 'lost' : 'unanswered'}: ${e.why ?? 'no reason given'}`,
+            );
+          }
         },
         down: () => this.engine.upstreamDown(),
       },
@@ -532,7 +575,13 @@ export class Miner {
       pool:
         poolUrl === null
           ? null
-          : { url: redact(poolUrl), port: poolPort(poolUrl), user: up?.pool.user ?? '', protocol: 'SV2' },
+          : {
+              url: redact(poolUrl),
+              port: poolPort(poolUrl),
+              user: up?.pool.user ?? '',
+              protocol: (up?.protocol ?? protocolOfUrl(poolUrl)) === 'sv1' ? 'SV1' : 'SV2',
+            },
+      usingFallback: up?.usingFallback ?? false,
       miningPaused: !this.chipsUp || !(up?.connected ?? false),
     };
   }
@@ -583,6 +632,10 @@ export class Miner {
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       board: this.options.board.name,
       pool: this.upstream !== null ? redact(this.upstream.state.pool.url) : null,
+      protocol: this.lastProtocol,
+      sharesLost: s?.sharesLost ?? 0,
+      sharesTimedOut: s?.sharesTimedOut ?? 0,
+      sharesNotSent: c?.sharesDroppedOffline ?? 0,
     };
   }
 
@@ -623,6 +676,7 @@ export class Miner {
     await this.control?.stop().catch((err: unknown) => this.log.warn(`board shutdown: ${describe(err)}`));
     await this.chain?.close().catch(() => undefined);
     if (this.chain === null) await this.transport?.close().catch(() => undefined);
+    await this.localV1Pool?.close().catch(() => undefined);
     await this.localPool?.close().catch(() => undefined);
     if (this.rig !== null) await this.rig.close().catch(() => undefined);
     else await this.hardware?.close().catch(() => undefined);
@@ -642,6 +696,33 @@ function round(x: number): number {
 }
 
 function poolPort(url: string): number {
-  const m = /:(\d+)(?:\/|$)/.exec(url.replace(/^sv2\+tcp:\/\//, ''));
+  const m = /:(\d+)(?:[/#]|$)/.exec(url.replace(/^[a-z0-9+.-]+:\/\//i, ''));
   return m ? Number(m[1]) : 0;
+}
+
+function protocolOfUrl(url: string): 'sv1' | 'sv2' {
+  return /^stratum\+/i.test(url) ? 'sv1' : 'sv2';
+}
+
+/** A configured pool as the upstream takes it; a TLS pool's own certificate file is read now (errors name the field). */
+function upstreamPool(p: PoolSpec, defaultUser: string, index: number): UpstreamPool {
+  let tlsCa: string | null = null;
+  if (p.tlsCa != null) {
+    try {
+      tlsCa = readFileSync(p.tlsCa, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? describe(err);
+      throw new MinerStartError(`pools[${index}].tlsCa ${JSON.stringify(p.tlsCa)} cannot be read (${code})`);
+    }
+  }
+  return {
+    url: p.url,
+    user: p.user ?? defaultUser,
+    authorityKey: p.authorityKey,
+    password: p.password ?? null,
+    suggestDifficulty: p.suggestDifficulty ?? null,
+    extranonceSubscribe: p.extranonceSubscribe ?? false,
+    tlsCa,
+    reconnectToOtherHosts: p.reconnectToOtherHosts ?? false,
+  };
 }

@@ -64,7 +64,11 @@ export class StatusReporter {
       );
       if (t.overheat !== null) parts.push(`OVERHEAT: ${t.overheat.reason}`);
     }
-    parts.push(m.miningPaused ? 'paused' : `diff ${formatDifficulty(m.poolDifficulty ?? 0)}`);
+    parts.push(
+      m.miningPaused
+        ? 'paused'
+        : `diff ${formatDifficulty(m.poolDifficulty ?? 0)}${m.pool !== null ? ` ${m.pool.protocol}` : ''}${m.usingFallback ? ' (backup pool)' : ''}`,
+    );
     parts.push(`up ${formatUptime(m.uptimeSeconds)}`);
     return parts.join(' | ');
   }

@@ -127,6 +127,8 @@ export interface PoolEvents {
   channelOpened: ChannelStats;
   share: PoolShareEvent;
   block: { height: number; prevHash: string };
+  /** New work on the chain (`clean`: a new block), for other servers on the same chain (the V1 port). */
+  template: { template: BlockTemplate; clean: boolean };
 }
 
 export const DEFAULT_MAX_SEEN_SHARES = 1_000_000;
@@ -403,6 +405,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
         session.sendBlockStart(channel, this.template);
       }
     }
+    this.emit('template', { template: this.template, clean: true });
   }
 
   /** New work on the current block for every channel (active jobs, min_ntime = now). */
@@ -411,6 +414,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
     for (const session of this.sessions.values()) {
       for (const channel of session.channels.values()) session.sendActiveJob(channel, this.template);
     }
+    this.emit('template', { template: this.template, clean: false });
   }
 
   /** Sends SetTarget on a channel (tests, operators). Returns false for an unknown channel. */

@@ -5,7 +5,12 @@
  * every job the pool hands out hashes exactly like a real one. Nothing here is ever a valid mainnet block.
  */
 
-import { buildCoinbaseParts, type TxOutput, witnessCommitmentScript } from '../../bitcoin/coinbase.js';
+import {
+  buildCoinbaseParts,
+  type CoinbaseParts,
+  type TxOutput,
+  witnessCommitmentScript,
+} from '../../bitcoin/coinbase.js';
 import { merklePathOfFirst, merkleRootFromPath, merkleRootFromTxids, sha256d } from '../../bitcoin/index.js';
 import type { Clock } from '../clock.js';
 
@@ -109,17 +114,25 @@ export class SyntheticChain {
     };
   }
 
-  /** The coinbase carrying `extranonce` at the end of its scriptSig, and the resulting merkle root. */
-  coinbaseFor(template: BlockTemplate, extranonce: Uint8Array): ChannelCoinbase {
-    const parts = buildCoinbaseParts({
+  /**
+   * The template's coinbase split around `extranonceLength` bytes of extranonce (what a Stratum V1 pool sends as
+   * coinb1 / coinb2, and an extended channel as its prefix / suffix).
+   */
+  coinbaseParts(template: BlockTemplate, extranonceLength: number): CoinbaseParts {
+    return buildCoinbaseParts({
       txVersion: 2,
       height: template.height,
       tag: this.options.tag,
-      extranonceLength: extranonce.length,
+      extranonceLength,
       sequence: 0xffffffff,
       outputs: template.outputs,
       locktime: 0,
     });
+  }
+
+  /** The coinbase carrying `extranonce` at the end of its scriptSig, and the resulting merkle root. */
+  coinbaseFor(template: BlockTemplate, extranonce: Uint8Array): ChannelCoinbase {
+    const parts = this.coinbaseParts(template, extranonce.length);
     const tx = new Uint8Array(parts.prefix.length + extranonce.length + parts.suffix.length);
     tx.set(parts.prefix, 0);
     tx.set(extranonce, parts.prefix.length);
