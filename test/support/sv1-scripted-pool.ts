@@ -15,7 +15,8 @@ export interface ReceivedLine {
 
 /** Lines a test pool sends for a few common situations. */
 export const lines = {
-  result: (id: number | string, result: unknown): string => `{"id":${JSON.stringify(id)},"error":null,"result":${JSON.stringify(result)}}`,
+  result: (id: number | string, result: unknown): string =>
+    `{"id":${JSON.stringify(id)},"error":null,"result":${JSON.stringify(result)}}`,
   notification: (method: string, params: unknown[]): string =>
     `{"id":null,"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`,
 };
@@ -147,7 +148,8 @@ export class ScriptedV1Pool {
     );
     this.send(lines.result(authorize.id!, true));
     this.send(lines.notification('mining.set_difficulty', [options.difficulty ?? 0.001]));
-    if (options.firstJob !== null) this.send(lines.notification('mining.notify', options.firstJob ?? notifyParams('1', false)));
+    if (options.firstJob !== null)
+      this.send(lines.notification('mining.notify', options.firstJob ?? notifyParams('1', false)));
     return { configure, subscribe, authorize };
   }
 
