@@ -48,6 +48,8 @@ export class ScriptedV1Pool {
   port = 0;
   private buffer = '';
   private waiters: Array<() => void> = [];
+  /** When set, every new connection is answered by `answerHandshake` with these options. */
+  autoHandshake: Parameters<ScriptedV1Pool['answerHandshake']>[0] | null = null;
   private connectWaiters: Array<() => void> = [];
 
   get url(): string {
@@ -77,6 +79,9 @@ export class ScriptedV1Pool {
         for (const w of this.waiters.splice(0)) w();
       });
       for (const w of this.connectWaiters.splice(0)) w();
+      if (this.autoHandshake !== null) {
+        void this.answerHandshake({ ...this.autoHandshake, from: this.received.length }).catch(() => undefined);
+      }
     });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     const a = this.server.address();
