@@ -228,8 +228,9 @@ export const pool: Command = {
       values['v1-difficulty'] === undefined
         ? undefined
         : parseNumberInRange('--v1-difficulty', values['v1-difficulty'], 0, 2 ** 64);
-    if (v1Difficulty !== undefined && !(v1Difficulty >= 2 ** -24))
-      throw new UsageError('--v1-difficulty must be at least 2^-24');
+    if (v1Difficulty !== undefined && !(v1Difficulty >= 2 ** -32)) {
+      throw new UsageError('--v1-difficulty must be at least 2^-32 (every hash a share)');
+    }
     if ((values['v1-tls-cert'] === undefined) !== (values['v1-tls-key'] === undefined)) {
       throw new UsageError('--v1-tls-cert and --v1-tls-key go together');
     }

@@ -7,6 +7,8 @@
  *                  to the chip transport.
  * mine.share-path  a nonce frame is handed to the driver by the chip transport → the encrypted SubmitShares
  *                  bytes are handed to the socket.
+ * sv1.share-path   the same path to a Stratum V1 pool (`hashaxe pool --listen-v1`): nonce frame in → the
+ *                  mining.submit line handed to the socket; its ratio is against mine.share-path in the same run.
  * *.floor          about a microsecond of arithmetic (no memory) woken on the same cadence in the same run:
  *                  what the wake-up and the timing add by themselves.
  * The job switch costs tens of microseconds against about one for its code warm and optimised
@@ -32,8 +34,10 @@ import { MemoryTransport } from '../../drivers/transport/memory-transport.js';
 import { MAX_TARGET, stateWordsMeetTarget, targetToLimbs } from '../../src/bitcoin/target.js';
 import { MiningEngine } from '../../src/mining/engine.js';
 import { HeaderTemplate } from '../../src/mining/header-template.js';
+import type { JobSource } from '../../src/mining/job-source.js';
 import { ticketTarget } from '../../src/mining/ticket.js';
 import type { Work } from '../../src/mining/work.js';
+import { Sv1JobSource } from '../../src/sv1/client/sv1-job-source.js';
 import type { FrameEvent, Sv2MiningClient } from '../../src/sv2/client/mining-client.js';
 import { StandardChannelState } from '../../src/sv2/client/standard-channel.js';
 import { Sv2JobSource } from '../../src/sv2/client/sv2-job-source.js';
@@ -57,7 +61,9 @@ const BIP320_ROLLING = { allowed: true, mask: 0x1fffe000 };
 
 interface Rig {
   pool: ChildPool;
-  client: Sv2MiningClient;
+  /** The SV2 client underneath (null on a V1 rig). */
+  client: Sv2MiningClient | null;
+  source: JobSource;
   chain: Bm13xxChain;
   engine: MiningEngine;
   host: ObservedMemoryTransport;
@@ -111,6 +117,8 @@ async function chainOnMemoryLine(): Promise<{
 /** `hashaxe pool` in its own process, so its work and garbage stay out of the device's timings. */
 interface ChildPool {
   url: string;
+  /** The V1 port's URL (`--listen-v1`). */
+  v1Url: string;
   close(): Promise<void>;
 }
 
@@ -132,21 +140,28 @@ async function startChildPool(blockIntervalSec: number): Promise<ChildPool> {
       '--stats-interval',
       '0',
       '--json',
+      // The V1 port beside it, every nonce a share there too (the easiest difficulty a pool can set).
+      '--listen-v1',
+      '127.0.0.1:0',
+      '--v1-difficulty',
+      String(2 ** -32),
     ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, v1Url] = await new Promise<[string, string]>((resolve, reject) => {
     let text = '';
     child.stdout.on('data', (d: Buffer) => {
       text += d.toString();
       const m = /"url":"(sv2\+tcp:[^"]+)"/.exec(text);
-      if (m) resolve(m[1]);
+      const v1 = /"v1Url":"(stratum\+tcp:[^"]+)"/.exec(text);
+      if (m && v1) resolve([m[1], v1[1]]);
     });
     child.once('exit', (code) => reject(new Error(`hashaxe pool exited ${code}`)));
   });
   child.stdout.resume();
   return {
     url,
+    v1Url,
     close: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -155,7 +170,7 @@ async function startChildPool(blockIntervalSec: number): Promise<ChildPool> {
   };
 }
 
-async function startRig(blockIntervalSec: number): Promise<Rig> {
+async function startRig(blockIntervalSec: number, protocol: 'sv2' | 'sv1' = 'sv2'): Promise<Rig> {
   let socket: Socket | null = null;
   const onSocket = (message: unknown): void => {
     socket ??= (message as { socket: Socket }).socket;
@@ -164,14 +179,18 @@ async function startRig(blockIntervalSec: number): Promise<Rig> {
   // Every share meets the channel target (hash rate 1 H/s, many shares a minute): the pool accepts them all.
   const pool = await startChildPool(blockIntervalSec);
   const { chain, host, device, lineInAt } = await chainOnMemoryLine();
-  // The daemon's path: the SV2 client behind the job-source seam the daemon uses.
-  const source = new Sv2JobSource({
-    url: pool.url,
-    userIdentity: 'bench',
-    nominalHashRateHs: 1,
-    device: { vendor: 'hashaxe', hardwareVersion: 'bench', firmware: 'bench' },
-  });
-  const client = source.sv2;
+  // The daemon's path: the protocol's client behind the job-source seam the daemon uses.
+  const sv2 =
+    protocol === 'sv2'
+      ? new Sv2JobSource({
+          url: pool.url,
+          userIdentity: 'bench',
+          nominalHashRateHs: 1,
+          device: { vendor: 'hashaxe', hardwareVersion: 'bench', firmware: 'bench' },
+        })
+      : null;
+  const source: JobSource = sv2 ?? new Sv1JobSource({ url: pool.v1Url, user: 'bench.w1', userAgent: 'hashaxe/bench' });
+  const client = sv2?.sv2 ?? null;
   const engine = new MiningEngine({
     chain,
     submitter: source,
@@ -184,6 +203,7 @@ async function startRig(blockIntervalSec: number): Promise<Rig> {
   const rig: Rig = {
     pool,
     client,
+    source,
     chain,
     engine,
     host,
@@ -193,7 +213,7 @@ async function startRig(blockIntervalSec: number): Promise<Rig> {
     lastWork: null,
     async close() {
       engine.stop();
-      client.close();
+      source.close('bench done');
       await chain.close();
       await device.close();
       await pool.close();
@@ -231,8 +251,9 @@ let nonceCounter = 1;
 async function latencies(
   ms: number,
   nonceEveryMs: number,
+  protocol: 'sv2' | 'sv1' = 'sv2',
 ): Promise<{ jobSwitch: number[]; sharePath: number[]; floor: number[] }> {
-  const r = await startRig(0.1);
+  const r = await startRig(0.1, protocol);
   const jobSwitch: number[] = [];
   const sharePath: number[] = [];
   // t0: the SetNewPrevHash frame is decrypted and handed to the client (before it is decoded).
@@ -246,8 +267,8 @@ async function latencies(
   const disarm = (): void => {
     dataAt = -1;
   };
-  r.client.on('frame', onFrame);
-  r.client.on('prevHash', disarm);
+  r.client?.on('frame', onFrame);
+  r.client?.on('prevHash', disarm);
   // Timed when the bytes are handed over (before the transport copies them), as the figure is defined.
   r.host.observe = (bytes: Uint8Array): void => {
     if (bytes[2] === 0x21 && dataAt >= 0) {
@@ -289,8 +310,8 @@ async function latencies(
   if (timer !== null) clearInterval(timer);
   clearTimeout(floorStart);
   if (floorTimer !== null) clearInterval(floorTimer);
-  r.client.off('frame', onFrame);
-  r.client.off('prevHash', disarm);
+  r.client?.off('frame', onFrame);
+  r.client?.off('prevHash', disarm);
   socketObserver = null;
   r.host.observe = null;
   await r.close();
@@ -472,6 +493,14 @@ async function jobSwitchCodePath(): Promise<Record<string, number>> {
   return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
 }
 
+/** The share path to a Stratum V1 pool, same cadence as `mine` (a nonce every 10 ms, a block every 100 ms). */
+async function sv1Steady(): Promise<LatencySamples> {
+  const { sharePath, floor } = await latencies(RUN_MS, 10, 'sv1');
+  // About 400 nonces a run at 10 ms; a loaded machine wakes the timer less often (the floor shows it).
+  if (sharePath.length < 250) throw new Error(`too few samples: ${sharePath.length} shares`);
+  return { samples: { 'share-path': sharePath, floor } };
+}
+
 /** The device idle between blocks (no nonces): everything it runs on a block change is cold. */
 async function idle(): Promise<LatencySamples> {
   const { jobSwitch, floor } = await latencies(RUN_MS, 0);
@@ -483,6 +512,12 @@ export const benches: BenchCase[] = [
     name: 'mine',
     unit: 'µs',
     measure: () => steady(10),
+  },
+  {
+    name: 'sv1',
+    unit: 'µs',
+    baseline: 'mine',
+    measure: sv1Steady,
   },
   {
     name: 'mine.busy',

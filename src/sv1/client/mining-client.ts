@@ -209,6 +209,8 @@ export class Sv1MiningClient extends TypedEmitter<Sv1ClientEvents> {
   private badJobsInARow = 0;
   private warnedVersionInMask = false;
   private readonly handlers: PoolMessageHandlers;
+  /** Reused for every mining.submit: the share path allocates no message object. */
+  private readonly submitMessage: Submit;
 
   /** Throws Sv1ClientError('config') for a bad URL or option, before any connection. */
   constructor(private readonly options: Sv1ClientOptions) {
@@ -230,6 +232,14 @@ export class Sv1MiningClient extends TypedEmitter<Sv1ClientEvents> {
     this.host = this.endpoint.host;
     this.port = this.endpoint.port;
     this.userJson = JSON.stringify(options.user);
+    this.submitMessage = {
+      user: options.user,
+      jobId: '',
+      extranonce2: new Uint8Array(0),
+      ntime: 0,
+      nonce: 0,
+      versionBits: undefined,
+    };
     this.liveness = new Sv1Liveness({
       stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
       unansweredSharesTimeoutMs: options.unansweredSharesTimeoutMs ?? DEFAULTS.unansweredSharesTimeoutMs,
@@ -389,15 +399,13 @@ export class Sv1MiningClient extends TypedEmitter<Sv1ClientEvents> {
       );
     }
     const id = this.nextId++;
-    const line = Submit.line(id, {
-      user: this.options.user,
-      jobId: job.jobId,
-      extranonce2: extranonce,
-      ntime: share.ntime,
-      nonce: share.nonce,
-      ...(rolling.allowed ? { versionBits: versionBitsForSubmit(share.version, mask) } : {}),
-    });
-    connection.send(line);
+    const m = this.submitMessage;
+    m.jobId = job.jobId;
+    m.extranonce2 = extranonce;
+    m.ntime = share.ntime;
+    m.nonce = share.nonce;
+    m.versionBits = rolling.allowed ? versionBitsForSubmit(share.version, mask) : undefined;
+    connection.send(Submit.line(id, m));
     const now = this.clock.nowMs();
     this.pending.add({ id, jobId: job.jobId, target: job.target, submittedAtMs: now });
     this.liveness.submitted(now);

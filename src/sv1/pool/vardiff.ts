@@ -15,7 +15,7 @@ export interface VardiffOptions {
 }
 
 export const DEFAULT_VARDIFF: Omit<VardiffOptions, 'sharesPerMinute'> = {
-  minDifficulty: 2 ** -24,
+  minDifficulty: 2 ** -32,
   maxDifficulty: 2 ** 40,
   retargetMs: 30_000,
   firstRetargetMs: 10_000,

@@ -6,12 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { renderMetricsWithoutBoard } from '../../../firmware/api/metrics.js';
+import { buildSystemInfoWithoutBoard } from '../../../firmware/api/system-info.js';
 import type { MinerSummary } from '../../../firmware/daemon/miner.js';
 import { StatusReporter } from '../../../firmware/daemon/status-line.js';
+import { loadBoard } from '../../../src/config/board-loader.js';
 import { Sv1Pool } from '../../../src/sv1/pool/v1-pool.js';
 import { LocalPool } from '../../../src/sv2/pool/local-pool.js';
 import { eventually, startTestMiner, type TestMiner } from '../../support/miner.js';
 import { NOBODY_HOST } from '../../support/net.js';
+import { parsePrometheusText } from '../../support/prometheus.js';
 import { ScriptedV1Pool } from '../../support/sv1-scripted-pool.js';
 
 const AUTHORITY = new Uint8Array(32).fill(9);
@@ -102,6 +106,16 @@ test('SV2 primary killed: the V1 backup mines within 5 s; back on SV2 once the p
     assert.equal(onBackup.usingFallback, true);
     assert.ok((onBackup.poolDifficulty ?? 0) > 0);
     assert.match(StatusReporter.formatLine(t.miner), /diff \S+ SV1 \(backup pool\)/);
+    // The API and /metrics say the same: the protocol in use, the pool's difficulty, the fallback.
+    const board = loadBoard('bitaxe-ultra');
+    const info = buildSystemInfoWithoutBoard(board, null, onBackup, { version: 't', hostname: 'h' });
+    assert.equal(info.stratumProtocol, 'SV1');
+    assert.equal(info.isUsingFallbackStratum, 1);
+    assert.equal(info.poolDifficulty, onBackup.poolDifficulty);
+    const metrics = parsePrometheusText(renderMetricsWithoutBoard(board, null, onBackup, 't'));
+    assert.equal(metrics.get('hashaxe_pool_info')?.samples[0].labels.protocol, 'SV1');
+    assert.equal(metrics.get('hashaxe_pool_fallback')?.samples[0].value, 1);
+    assert.equal(metrics.get('hashaxe_pool_difficulty')?.samples[0].value, onBackup.poolDifficulty);
 
     primary = await sv2Pool(NOBODY_HOST, primaryPort);
     assert.equal(primary.url, primaryUrl);
