@@ -21,8 +21,10 @@ function checkSummary(s: Record<string, number | null | string>, minAccepted: nu
   assert.equal(s.sharesLost, 0);
 }
 
-test('hashaxe mine --pool local-v1 --duration 30 --json: ≥ 20 accepted, none rejected, no hardware errors, hash rate ±25 %', async (ctx) => {
-  const run = await spawnCli(['mine', '--pool', 'local-v1', '--duration', '30', '--json', '--api-port', '0'], {
+// The acceptance run is 30 s with ≥ 20 accepted (README); the suite runs 12 s against the same rate
+// (120 shares/min: about 24 expected) to keep `npm test` short.
+test('hashaxe mine --pool local-v1 --duration 12 --json: ≥ 8 accepted, none rejected, no hardware errors, hash rate ±25 %', async (ctx) => {
+  const run = await spawnCli(['mine', '--pool', 'local-v1', '--duration', '12', '--json', '--api-port', '0'], {
     timeoutMs: 60_000,
   });
   assert.equal(run.code, 0, run.stderr);
@@ -30,7 +32,7 @@ test('hashaxe mine --pool local-v1 --duration 30 --json: ≥ 20 accepted, none r
   assert.equal(lines.length, 1, run.stdout);
   const s = JSON.parse(lines[0]);
   ctx.diagnostic(lines[0]);
-  checkSummary(s, 20);
+  checkSummary(s, 8);
   assert.match(String(s.pool), /^stratum\+tcp:\/\/127\.0\.0\.1:\d+$/);
   assert.match(run.stderr, /local Stratum V1 port on stratum\+tcp:\/\/127\.0\.0\.1:\d+/);
   assert.match(run.stderr, /SV1 extranonce1 [0-9a-f]{8}, 4-byte extranonce2 open as hashaxe/);
@@ -55,13 +57,13 @@ test('hashaxe pool --listen-v1 in its own process, hashaxe mine --pool stratum+t
     assert.match(v1Url, /^stratum\+tcp:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(ready.v1Profile, 'public-pool');
     const user = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4.w1';
-    const run = await spawnCli(['mine', '--pool', v1Url, '--user', user, '--duration', '15', '--json', '--no-api'], {
+    const run = await spawnCli(['mine', '--pool', v1Url, '--user', user, '--duration', '10', '--json', '--no-api'], {
       timeoutMs: 60_000,
     });
     assert.equal(run.code, 0, run.stderr);
     const s = JSON.parse(run.stdout.trim());
     ctx.diagnostic(run.stdout.trim());
-    checkSummary(s, 10);
+    checkSummary(s, 6);
     const joined = await pool.waitFor((l) => l.event === 'v1Ready');
     assert.equal(joined.user, user);
     pool.child.kill('SIGTERM');

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { type Sv1ClientOptions, Sv1MiningClient } from '../../../../src/sv1/client/mining-client.js';
+import { ReconnectPolicy } from '../../../../src/sv1/client/reconnect-policy.js';
 import type { Sv1Job } from '../../../../src/sv1/client/subscription.js';
 import { bytesToHex, hexToBytes } from '../../../../src/util/hex.js';
 import { eventually } from '../../../support/miner.js';
@@ -350,4 +351,34 @@ test('client.reconnect: the same host (a new port allowed), after the wait; anot
   await eventually(() => downs.length === 3, 3000, 'the third disconnect');
   assert.equal(downs[2].code, 'reconnect-later');
   assert.equal(downs[2].willReconnect, false);
+});
+
+test('reconnect policy alone: same host and port for nulls, other hosts only when allowed, long waits leave, storms ignored', () => {
+  const here = { host: 'pool.example', port: 3333 };
+  const strict = new ReconnectPolicy(false, 60);
+  assert.deepEqual(strict.decide({}, here, 0), {
+    kind: 'follow',
+    host: 'pool.example',
+    port: 3333,
+    waitMs: 0,
+    warning: null,
+  });
+  assert.deepEqual(strict.decide({ port: 3334, wait: 2 }, here, 1), {
+    kind: 'follow',
+    host: 'pool.example',
+    port: 3334,
+    waitMs: 2000,
+    warning: null,
+  });
+  const moved = strict.decide({ host: 'evil.example', port: 1 }, here, 2);
+  assert.equal(moved.kind === 'follow' && `${moved.host}:${moved.port}`, 'pool.example:3333');
+  assert.match(moved.kind === 'follow' ? (moved.warning ?? '') : '', /evil\.example:1.*reconnectToOtherHosts/);
+  assert.equal(strict.decide({}, here, 3).kind, 'ignore', 'a fourth request within a minute');
+  assert.equal(strict.decide({}, here, 70_000).kind, 'follow', 'a minute later');
+  const open = new ReconnectPolicy(true, 60);
+  const followed = open.decide({ host: 'other.example', port: 4444 }, here, 0);
+  assert.equal(followed.kind === 'follow' && `${followed.host}:${followed.port}`, 'other.example:4444');
+  const later = open.decide({ wait: 600 }, here, 1);
+  assert.equal(later.kind, 'leave');
+  assert.match(later.kind === 'leave' ? later.reason : '', /come back in 600 s \(more than 60 s\)/);
 });
