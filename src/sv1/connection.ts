@@ -80,6 +80,7 @@ const TLS_VERIFY_CODES = new Set([
 export class Sv1Connection extends TypedEmitter<ConnectionEvents> {
   private readonly reader: LineReader;
   private readonly decoder = new TextDecoder();
+  private readonly maxWriteBufferBytes: number;
   private closeInfo: CloseInfo | null = null;
   private malformedInARow = 0;
   private started = false;
@@ -117,8 +118,6 @@ export class Sv1Connection extends TypedEmitter<ConnectionEvents> {
     socket.on('end', () => this.finish({ code: 'peer-closed', message: 'connection closed by peer' }));
     socket.pause();
   }
-
-  private readonly maxWriteBufferBytes: number;
 
   /**
    * Connects (and for TLS: handshakes, the pool's certificate checked against `tls.ca` and its host name).

@@ -110,6 +110,7 @@ test('--peripherals none over an emulated chain on TCP: the API serves mining fi
       /^pool +sv2\+tcp:\/\/127\.0\.0\.1:\d+\/[^\s:]+ as /m,
       'the URL once, its port not repeated',
     );
+    assert.match(text.stdout, /^pool +\S+ as \S+ \(SV2, difficulty \S+\)$/m, 'the protocol and the pool difficulty');
     assert.doesNotMatch(text.stdout, /undefined|null|NaN/);
 
     const fan = await runCliCaptured(['fan', '40', '--api', api]);

@@ -269,14 +269,18 @@ test('vardiff: a connection that finds nothing has its difficulty quartered; one
   assert.ok(Math.abs(targets[0] - 0.25) < 1e-9, `quartered: ${targets}`);
   // Every set_difficulty is followed by fresh work carrying it.
   await eventually(() => c.tips.some((j) => Math.abs(j.difficulty - 0.25) < 1e-9), 3000, 'a job at the new difficulty');
-  // The rule alone: ×4 at most for a flood, nothing within half to twice the wanted rate.
-  const v = new Vardiff({ ...DEFAULT_VARDIFF, sharesPerMinute: 60, firstRetargetMs: 1000, retargetMs: 1000 }, 1, 0);
-  for (let i = 0; i < 100; i++) v.accepted();
-  assert.equal(v.check(999), null);
-  assert.equal(v.check(1000), 4);
-  for (let i = 0; i < 1; i++) v.accepted();
-  assert.equal(v.check(2000), null, '1 share a second is the wanted rate');
-  assert.equal(v.check(3000), 1, 'none at all: quartered');
+  // The rule alone: ×4 at most per interval, nothing within half to twice the wanted rate, none: quartered.
+  const v = new Vardiff({ ...DEFAULT_VARDIFF, sharesPerMinute: 60, firstRetargetMs: 10_000, retargetMs: 10_000 }, 1, 0);
+  for (let i = 0; i < 40; i++) v.accepted();
+  assert.equal(v.check(9999), null);
+  assert.equal(v.check(10_000), 4, '4 a second against 1: ×4');
+  for (let i = 0; i < 10; i++) v.accepted();
+  assert.equal(v.check(20_000), null, '1 share a second is the wanted rate');
+  assert.equal(v.check(30_000), 1, 'none at all: quartered');
+  // A flood (a real board on an emulator's difficulty) retargets after a second, up to ×16 at a time.
+  for (let i = 0; i < 500; i++) v.accepted();
+  assert.equal(v.check(30_999), null);
+  assert.equal(v.check(31_000), 16);
 });
 
 test('TLS: a self-signed pool is refused without its certificate (and says how to opt in), trusted with it; a name mismatch is refused', async () => {
