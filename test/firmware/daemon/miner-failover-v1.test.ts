@@ -220,3 +220,38 @@ test('a V1 primary that answers with an unusable extranonce2_size: the daemon lo
     await bad.close();
   }
 });
+
+test('bad input from a V1 pool mid-session: what can be ignored is logged and ignored; a 1 MB line drops it and the daemon fails over', async () => {
+  const primary = await v1Pool('127.0.0.1');
+  const backup = await sv2Pool('127.0.0.1');
+  const t = await startTestMiner('bitaxe-ultra', pools(primary.v1.url, backup.url), {
+    retryMinMs: 100,
+    failbackMs: 60_000,
+  });
+  try {
+    await eventually(() => primary.v1.stats().shares.accepted >= 1, 20_000, `shares on the V1 primary${explain(t)}`);
+    primary.v1.sendRaw('this is not json\n');
+    primary.v1.sendRaw('{"id":null,"method":"mining.set_difficulty","params":["NaN"]}\n');
+    primary.v1.sendRaw('{"id":7,"method":"mining.frobnicate","params":[]}\n');
+    primary.v1.sendRaw('{"id":987654,"result":true,"error":null}\n');
+    await eventually(
+      () => t.logs.filter((l) => /^warning: pool: pool sent|never sent/.test(l)).length >= 4,
+      5000,
+      `four warnings${explain(t)}`,
+    );
+    const before = primary.v1.stats().shares.accepted;
+    await eventually(() => primary.v1.stats().shares.accepted > before, 10_000, 'mining goes on after them');
+    assert.equal(t.miner.miningStatus().pool?.protocol, 'SV1');
+
+    primary.v1.sendRaw(`{"id":null,"method":"mining.notify","params":["${'a'.repeat(1 << 20)}"]}\n`);
+    await eventually(() => backup.stats().shares.accepted >= 1, 10_000, `shares on the backup${explain(t)}`);
+    assert.ok(
+      t.logs.some((l) => /disconnected \(line-too-long: peer sent a line of more than \d+ bytes/.test(l)),
+      explain(t),
+    );
+  } finally {
+    await t.stop();
+    await primary.close();
+    await backup.close();
+  }
+});
