@@ -7,7 +7,6 @@
  * (an API restart, a cleared overheat), and the engine is told when the chips stop and start again.
  * Shutdown: stop handing out work, CloseChannel, power down with reset held (`stop`).
  */
-import { readFileSync } from 'node:fs';
 import { Bm13xxChain } from '../../drivers/asic/bm13xx-chain.js';
 import type { ChipModelName } from '../../drivers/asic/chip-model.js';
 import type { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
@@ -15,11 +14,11 @@ import { openTransport } from '../../drivers/transport/open-transport.js';
 import type { Transport } from '../../drivers/transport/transport.js';
 import { MAX_TARGET } from '../../src/bitcoin/target.js';
 import type { BoardDefinition } from '../../src/config/board.js';
-import type { MinerConfig, PoolSpec } from '../../src/config/miner-config.js';
+import type { MinerConfig } from '../../src/config/miner-config.js';
 import { MiningEngine } from '../../src/mining/engine.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
-import { Sv1Pool } from '../../src/sv1/pool/v1-pool.js';
-import { LocalPool } from '../../src/sv2/pool/local-pool.js';
+import type { Sv1Pool } from '../../src/sv1/pool/v1-pool.js';
+import type { LocalPool } from '../../src/sv2/pool/local-pool.js';
 import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/units.js';
 import type { ChainStatus } from '../api/chain-status.js';
 import type { MiningStatus } from '../api/mining-status.js';
@@ -30,6 +29,7 @@ import { bringUpChain } from './chain-bringup.js';
 import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
 import { readLifetimeState, writeLifetimeState } from './lifetime-state.js';
+import { configuredPools, type LocalPools, PoolListError, startLocalPools } from './pool-list.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
 import { redact, Upstream, type UpstreamPool } from './upstream.js';
 
@@ -103,8 +103,7 @@ export class Miner {
   private control: BoardControl | null = null;
   private engineRef: MiningEngine | null = null;
   private upstream: Upstream | null = null;
-  private localPool: LocalPool | null = null;
-  private localV1Pool: Sv1Pool | null = null;
+  private local: LocalPools | null = null;
   private api: ApiServer | null = null;
   private bringUpError: Error | null = null;
   private chipsUp = false;
@@ -164,12 +163,12 @@ export class Miner {
   }
 
   get localPoolInstance(): LocalPool | null {
-    return this.localPool;
+    return this.local?.sv2 ?? null;
   }
 
   /** The embedded pool's Stratum V1 port (`--pool local-v1`), or null. */
   get localV1PoolInstance(): Sv1Pool | null {
-    return this.localV1Pool;
+    return this.local?.v1 ?? null;
   }
 
   /** The pool the daemon mines on now (URL as configured). */
@@ -384,39 +383,21 @@ export class Miner {
 
     // The pool: the configured ones in failover order, or the embedded local pool.
     if (config.pools.length === 0) {
-      const lp = config.localPool;
-      this.localPool = await LocalPool.start({
-        host: '127.0.0.1',
-        port: 0,
-        sharesPerMinute: lp.sharesPerMinute,
-        prevHashIntervalMs: lp.blockIntervalSec * 1000,
-        jobIntervalMs: lp.jobIntervalSec * 1000,
-      });
-      this.pools = [{ url: this.localPool.url, user: config.user, authorityKey: null }];
+      this.local = await startLocalPools(config.localPool, config.user, this.chainHashrateHs());
+      this.pools = [this.local.pool];
       if (this.rig === null) {
         this.log.warn(
           'no pool configured: real chips are mining on the local test pool, where nothing is paid; add pools to the config',
         );
       }
-      this.log.info(
-        `local SV2 pool on ${this.localPool.url} (authority key ${this.localPool.authorityKeyText}); ` +
-          `a new block every ${lp.blockIntervalSec} s, target ${lp.sharesPerMinute} shares/min`,
-      );
-      if (lp.protocol === 'sv1') {
-        // The same chain over Stratum V1. V1 has no hash-rate message, so the port starts this miner at the
-        // difficulty its hash rate needs (what SV2 derives from the nominal hash rate), then its vardiff follows.
-        this.localV1Pool = await Sv1Pool.start({
-          feed: this.localPool,
-          host: '127.0.0.1',
-          port: 0,
-          sharesPerMinute: lp.sharesPerMinute,
-          startDifficulty: (this.chainHashrateHs() * 60) / (lp.sharesPerMinute * 2 ** 32),
-        });
-        this.pools = [{ url: this.localV1Pool.url, user: config.user, authorityKey: null }];
-        this.log.info(`local Stratum V1 port on ${this.localV1Pool.url} (the same chain, public-pool's manners)`);
-      }
+      for (const line of this.local.description) this.log.info(line);
     } else {
-      this.pools = config.pools.map((p, i) => upstreamPool(p, config.user, i));
+      try {
+        this.pools = configuredPools(config);
+      } catch (err) {
+        if (err instanceof PoolListError) throw new MinerStartError(err.message);
+        throw err;
+      }
     }
     this.upstream = new Upstream({
       pools: this.pools,
@@ -676,8 +657,7 @@ export class Miner {
     await this.control?.stop().catch((err: unknown) => this.log.warn(`board shutdown: ${describe(err)}`));
     await this.chain?.close().catch(() => undefined);
     if (this.chain === null) await this.transport?.close().catch(() => undefined);
-    await this.localV1Pool?.close().catch(() => undefined);
-    await this.localPool?.close().catch(() => undefined);
+    await this.local?.close();
     if (this.rig !== null) await this.rig.close().catch(() => undefined);
     else await this.hardware?.close().catch(() => undefined);
     await this.saveLifetimeState();
@@ -702,27 +682,4 @@ function poolPort(url: string): number {
 
 function protocolOfUrl(url: string): 'sv1' | 'sv2' {
   return /^stratum\+/i.test(url) ? 'sv1' : 'sv2';
-}
-
-/** A configured pool as the upstream takes it; a TLS pool's own certificate file is read now (errors name the field). */
-function upstreamPool(p: PoolSpec, defaultUser: string, index: number): UpstreamPool {
-  let tlsCa: string | null = null;
-  if (p.tlsCa != null) {
-    try {
-      tlsCa = readFileSync(p.tlsCa, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? describe(err);
-      throw new MinerStartError(`pools[${index}].tlsCa ${JSON.stringify(p.tlsCa)} cannot be read (${code})`);
-    }
-  }
-  return {
-    url: p.url,
-    user: p.user ?? defaultUser,
-    authorityKey: p.authorityKey,
-    password: p.password ?? null,
-    suggestDifficulty: p.suggestDifficulty ?? null,
-    extranonceSubscribe: p.extranonceSubscribe ?? false,
-    tlsCa,
-    reconnectToOtherHosts: p.reconnectToOtherHosts ?? false,
-  };
 }
