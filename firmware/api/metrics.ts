@@ -112,6 +112,15 @@ function render(
     "Rejected shares by the pool's reason.",
     Object.entries(m.rejectReasons).map(([reason, n]) => [{ reason }, n]),
   );
+  e.family('hashaxe_pool_info', 'gauge', 'The pool in use and the protocol it speaks (always 1).', [
+    [{ protocol: m.pool?.protocol ?? '', url: m.pool?.url ?? '' }, m.pool === null ? null : 1],
+  ]);
+  e.family('hashaxe_pool_difficulty', 'gauge', "The pool's current share difficulty.", [
+    [{}, m.poolDifficulty ?? null],
+  ]);
+  e.family('hashaxe_pool_fallback', 'gauge', '1 while mining on a backup pool.', [
+    [{}, m.pool === null ? null : m.usingFallback === true ? 1 : 0],
+  ]);
   e.family('hashaxe_best_difficulty', 'gauge', 'Best share difficulty since start.', [[{}, m.bestDifficulty]]);
   e.family('hashaxe_best_difficulty_all_time', 'gauge', 'Best share difficulty ever (kept with --state).', [
     [{}, Math.max(m.bestDifficultyAllTime ?? 0, m.bestDifficulty)],

@@ -24,6 +24,8 @@ export interface MiningStatus {
   chips: Array<{ nonces: number; hwErrors: number; hashrateGhs?: number }>;
   /** `channelKind`: the SV2 channel in use (extended or standard), once the pool gave work. */
   pool: { url: string; port: number; user: string; protocol: 'SV2' | 'SV1'; channelKind?: string } | null;
+  /** True while mining on a backup pool (AxeOS `isUsingFallbackStratum`). */
+  usingFallback?: boolean;
   miningPaused?: boolean;
   /** Hash rate the pool credited (accepted shares × their difficulty), GH/s. */
   poolHashrateGhs?: { avg: number; m1: number; m10: number; h1: number };

@@ -228,7 +228,10 @@ function miningFields(
     secondaryPoolIndex: table.secondaryIndex,
     useFallbackStratum: table.useFallback ? 1 : 0,
     isUsingFallbackStratum:
-      m.activeSlot !== undefined && m.activeSlot !== null && m.activeSlot !== table.primaryIndex ? 1 : 0,
+      m.usingFallback === true ||
+      (m.activeSlot !== undefined && m.activeSlot !== null && m.activeSlot !== table.primaryIndex)
+        ? 1
+        : 0,
     poolConnectionInfo: connectionInfo(m),
     // stratumV2ChannelType ("standard"/"extended"): the channel in use on the slot mining now.
     ...flatPoolFields('stratum', byId.get(table.primaryIndex), live),

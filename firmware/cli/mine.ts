@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { loadBoard } from '../../src/config/board-loader.js';
 import { BoardConfigError } from '../../src/config/board-validate.js';
 import { ConfigFieldError } from '../../src/config/json-reader.js';
@@ -5,12 +6,17 @@ import {
   CHANNEL_CHOICES,
   checkSettingsForBoard,
   DEFAULT_MINER_CONFIG,
-  isSv2Url,
   loadMinerConfig,
   type MinerConfig,
+  POOL_URL_HINT,
+  type PoolSpec,
   parsePortSpec,
+  poolProtocol,
 } from '../../src/config/miner-config.js';
+import { pemProblem } from '../../src/sv1/client/tls-trust.js';
+import { parseSv1Url } from '../../src/sv1/url.js';
 import { parseAuthorityKey } from '../../src/sv2/noise/authority-key.js';
+import { hasControlCharacter } from '../../src/util/printable.js';
 import { parseHashrate, parseScale } from '../../src/util/units.js';
 import { isLoopback } from '../api/access.js';
 import type { BoardLog } from '../board/board-control.js';
@@ -21,14 +27,15 @@ import { type CliIo, type Command, EXIT_OK, oneLine, printJson, UsageError, Work
 import { packageVersion } from './version.js';
 
 const usage = `Usage: hashaxe mine [--board NAME|FILE] [--port PATH|tcp://HOST:PORT|emulated]
-                    [--pool sv2+tcp://HOST:PORT[/AUTHORITY_KEY]|local] [--authority KEY] [--user NAME]
+                    [--pool URL|local|local-v1] [--authority KEY] [--user NAME] [--password P]
+                    [--suggest-difficulty D] [--tls-ca FILE]
                     [--config FILE] [--duration SECONDS] [--json]
                     [--peripherals auto|hardware|emulated|none] [--difficulty-scale S] [--hashrate H/s]
                     [--frequency MHz] [--voltage mV] [--api-port PORT] [--api-host HOST] [--no-api]
                     [--state FILE]
 
-Runs the miner: powers the board, brings up its ASIC chain, takes work from a Stratum V2 pool over Noise,
-checks every nonce the chips return with SHA-256d and submits the shares. With no options it runs the
+Runs the miner: powers the board, brings up its ASIC chain, takes work from a Stratum V2 pool over Noise or a
+Stratum V1 pool (TCP or TLS), checks every nonce the chips return with SHA-256d and submits the shares. With no options it runs the
 embedded default: an emulated Bitaxe Ultra (bitaxe-ultra, 1× BM1366, hashing for real on the CPU behind a
 pseudo-terminal) mining on a local SV2 pool started in the same process.
 
@@ -39,11 +46,17 @@ A config file (--config) holds the same and more (several pools for failover, se
   --board NAME|FILE       board definition (default bitaxe-ultra)
   --port P                emulated (default) | board (the board file's UART) | a serial device or pty |
                           tcp://HOST:PORT (ser2net)
-  --pool URL|local        SV2 pool (repeatable: failover order); local = the embedded pool (default)
-  --authority KEY         pool authority public key (base58check), if not in the URL
-  --user NAME             worker name for the pool (default hashaxe)
+  --pool URL|local|local-v1
+                          a pool, repeatable (failover order, V1 and V2 mixed): sv2+tcp://HOST:PORT/KEY,
+                          stratum+tcp://HOST:PORT, or stratum+ssl://HOST:PORT (TLS, checked against the system
+                          CA store); local = the embedded pool over SV2 (default), local-v1 = the same over V1
+  --authority KEY         SV2 pool authority public key (base58check), if not in the URL
+  --user NAME             worker name for the pool (default hashaxe; V1: usually ADDRESS.WORKER)
+  --password P            V1 pools: mining.authorize's password (default x)
+  --suggest-difficulty D  V1 pools: ask for this share difficulty (mining.suggest_difficulty; fractions allowed)
+  --tls-ca FILE           stratum+ssl:// pools: also trust this PEM certificate (a pool with a self-signed one)
   --channel KIND          SV2 channel: extended, standard or auto (default: extended, falling back to standard
-                          if the pool refuses it, and the other way round); applies to every pool
+                          if the pool refuses it, and the other way round); applies to every SV2 pool
   --peripherals MODE      fan/sensors/regulator/reset: auto (emulated with --port emulated, hardware with
                           board, /dev/tty* and /dev/serial*, none otherwise), hardware, emulated or none
   --difficulty-scale S    chips behind --port report at ticket × S (an external \`hashaxe emulate\` prints it)
@@ -65,6 +78,9 @@ interface MineFlags {
   authority?: string;
   user?: string;
   channel?: string;
+  password?: string;
+  'suggest-difficulty'?: string;
+  'tls-ca'?: string;
   peripherals?: string;
   'difficulty-scale'?: string;
   hashrate?: string;
@@ -93,14 +109,21 @@ export function resolveMinerConfig(flags: MineFlags): MinerConfig {
     config.user = flags.user;
   }
   if (flags.pool !== undefined) {
-    if (flags.pool.length === 1 && flags.pool[0] === 'local') {
+    if (flags.pool.length === 1 && (flags.pool[0] === 'local' || flags.pool[0] === 'local-v1')) {
       config.pools = [];
+      config.localPool.protocol = flags.pool[0] === 'local-v1' ? 'sv1' : 'sv2';
     } else {
       config.pools = flags.pool.map((url) => {
-        if (!isSv2Url(url)) {
-          throw new UsageError(
-            `--pool must be sv2+tcp://HOST:PORT[/AUTHORITY_KEY] or local, got ${JSON.stringify(url)}`,
-          );
+        if (poolProtocol(url) === null) {
+          let why = '';
+          if (/^stratum\+/i.test(url)) {
+            try {
+              parseSv1Url(url);
+            } catch (err) {
+              why = ` (${(err as Error).message})`;
+            }
+          }
+          throw new UsageError(`--pool must be ${POOL_URL_HINT}, local or local-v1, got ${JSON.stringify(url)}${why}`);
         }
         return { url, user: null, authorityKey: null, channel: null };
       });
@@ -112,8 +135,9 @@ export function resolveMinerConfig(flags: MineFlags): MinerConfig {
       throw new UsageError(`--channel must be extended, standard or auto, got ${JSON.stringify(flags.channel)}`);
     }
     config.channel = choice;
-    config.pools = config.pools.map((p) => ({ ...p, channel: choice }));
+    config.pools = config.pools.map((p) => (poolProtocol(p.url) === 'sv2' ? { ...p, channel: choice } : p));
   }
+  const v1Pools = (): PoolSpec[] => config.pools.filter((p) => poolProtocol(p.url) === 'sv1');
   if (flags.authority !== undefined) {
     try {
       parseAuthorityKey(flags.authority);
@@ -121,8 +145,46 @@ export function resolveMinerConfig(flags: MineFlags): MinerConfig {
       throw new UsageError(`--authority: ${(err as Error).message}`);
     }
     if (config.pools.length === 0) throw new UsageError('--authority needs a --pool (the local pool has its own key)');
-    config.pools = config.pools.map((p) => ({ ...p, authorityKey: flags.authority ?? null }));
+    config.pools = config.pools.map((p) =>
+      poolProtocol(p.url) === 'sv2' ? { ...p, authorityKey: flags.authority ?? null } : p,
+    );
   }
+  if (flags.password !== undefined) {
+    if (flags.password.length > 255 || hasControlCharacter(flags.password)) {
+      throw new UsageError('--password must be up to 255 printable characters');
+    }
+    if (v1Pools().length === 0) throw new UsageError('--password is for Stratum V1 pools (--pool stratum+tcp://…)');
+    config.pools = config.pools.map((p) => (poolProtocol(p.url) === 'sv1' ? { ...p, password: flags.password } : p));
+  }
+  if (flags['suggest-difficulty'] !== undefined) {
+    const d = parseNumberInRange('--suggest-difficulty', flags['suggest-difficulty'], 0, 1e15);
+    if (!(d > 0)) throw new UsageError('--suggest-difficulty must be above 0');
+    if (v1Pools().length === 0) {
+      throw new UsageError('--suggest-difficulty is for Stratum V1 pools (--pool stratum+tcp://…)');
+    }
+    config.pools = config.pools.map((p) => (poolProtocol(p.url) === 'sv1' ? { ...p, suggestDifficulty: d } : p));
+  }
+  if (flags['tls-ca'] !== undefined) {
+    const tlsPools = v1Pools().filter((p) => parseSv1Url(p.url).tls);
+    if (tlsPools.length === 0) throw new UsageError('--tls-ca is for TLS pools (--pool stratum+ssl://…)');
+    config.pools = config.pools.map((p) =>
+      poolProtocol(p.url) === 'sv1' && parseSv1Url(p.url).tls ? { ...p, tlsCa: flags['tls-ca'] } : p,
+    );
+  }
+  config.pools.forEach((p, i) => {
+    if (p.tlsCa == null) return;
+    const field = flags['tls-ca'] !== undefined ? '--tls-ca' : `pools[${i}].tlsCa`;
+    let text: string;
+    try {
+      text = readFileSync(p.tlsCa, 'utf8');
+    } catch (err) {
+      throw new UsageError(
+        `${field} ${JSON.stringify(p.tlsCa)} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+    const problem = pemProblem(text);
+    if (problem !== null) throw new UsageError(`${field} ${JSON.stringify(p.tlsCa)} ${problem}`);
+  });
   if (flags['difficulty-scale'] !== undefined) {
     const scale = parseScale(flags['difficulty-scale']);
     if (scale === null) {
@@ -206,6 +268,9 @@ export const mine: Command = {
         authority: { type: 'string' },
         user: { type: 'string' },
         channel: { type: 'string' },
+        password: { type: 'string' },
+        'suggest-difficulty': { type: 'string' },
+        'tls-ca': { type: 'string' },
         peripherals: { type: 'string' },
         'difficulty-scale': { type: 'string' },
         hashrate: { type: 'string' },
@@ -247,7 +312,8 @@ export const mine: Command = {
     if (config.port.kind === 'emulated' && config.pools.length === 0) {
       log.info(
         'embedded default: an emulated board mining on a local pool (no hardware, nothing is paid). ' +
-          'Real board: --board NAME --port /dev/ttyAMA0; real pool: --pool sv2+tcp://HOST:PORT/AUTHORITY_KEY --user WORKER',
+          'Real board: --board NAME --port /dev/ttyAMA0; real pool: --pool sv2+tcp://HOST:PORT/AUTHORITY_KEY or ' +
+          '--pool stratum+tcp://HOST:PORT, and --user WORKER',
       );
     }
     // --duration counts from launch: boot and the first pool connection are part of the run.

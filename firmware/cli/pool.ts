@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { isQuirkProfileName, QUIRK_PROFILE_NAMES, type QuirkProfileName } from '../../src/sv1/pool/quirk-profiles.js';
+import { Sv1Pool, type Sv1PoolStats } from '../../src/sv1/pool/v1-pool.js';
+import { formatSv1Url } from '../../src/sv1/url.js';
 import { formatSv2Url } from '../../src/sv2/client/url.js';
 import { AuthorityKeyError, parseSecretKey } from '../../src/sv2/noise/authority-key.js';
 import { LocalPool, type PoolStats } from '../../src/sv2/pool/local-pool.js';
@@ -11,6 +14,8 @@ const usage = `Usage: hashaxe pool [--listen HOST:PORT] [--share-rate N/min] [--
                     [--job-interval SECONDS] [--in-flight-grace SECONDS] [--authority-secret-file PATH]
                     [--cert-validity SECONDS] [--stats-interval SECONDS] [--channels KINDS]
                     [--share-batch N] [--json]
+                    [--listen-v1 HOST:PORT [--v1-profile NAME] [--v1-difficulty D]
+                     [--v1-tls-cert FILE --v1-tls-key FILE]]
 
 Runs hashaxe's local Stratum V2 pool: Noise-encrypted, authenticated by a certificate signed with an authority
 key it prints, extended channels (as SRI's pool) and standard ones, group channels for a connection with several
@@ -21,6 +26,11 @@ rate, and full validation of every share (header rebuilt — an extended share's
 replaced that was plausibly in flight when it changed (within --in-flight-grace, before the channel's first share
 on the new block) is judged, not refused as stale; it counts as accepted work, never as a block. Nothing it finds
 is a real block. It runs until interrupted (Ctrl-C / SIGTERM) and then stops cleanly.
+
+With --listen-v1 it also serves Stratum V1 miners (Bitaxe firmware, cgminer, hashaxe) on the SAME chain:
+mining.configure (version rolling), subscribe, authorize, suggest_difficulty, vardiff toward --share-rate, and the
+same full validation (coinbase rebuilt from coinb1 + extranonce1 + extranonce2 + coinb2, merkle root, header,
+SHA-256d against the connection's difficulty, stale, duplicate). --v1-profile makes it talk like a real pool.
 
   --listen HOST:PORT          where to listen (default 127.0.0.1:34254; port 0 picks a free one)
   --share-rate N/min          target shares per minute per channel (default 6)
@@ -35,18 +45,27 @@ is a real block. It runs until interrupted (Ctrl-C / SIGTERM) and then stops cle
   --channels KINDS            channel kinds served: extended,standard (default), extended (standard refused,
                               REQUIRES_EXTENDED_CHANNELS) or standard (extended refused)
   --share-batch N             accepted shares per SubmitShares.Success (default 1; SRI's pool uses 10)
-  --json                      one JSON object per line: "ready" (authority key, URL), "connection",
-                              "connectionClosed", "channelOpened", "stats", and "stopped" with final statistics`;
+  --listen-v1 HOST:PORT       also serve Stratum V1 there (e.g. 127.0.0.1:3333; port 0 picks a free one)
+  --v1-profile NAME           how the V1 port talks: ${QUIRK_PROFILE_NAMES.join(', ')} (default public-pool)
+  --v1-difficulty D           a V1 connection's first difficulty until vardiff or a suggestion moves it
+                              (default: what an emulated 1 MH/s chip needs for --share-rate)
+  --v1-tls-cert F, --v1-tls-key F
+                              serve the V1 port over TLS (stratum+ssl://) with this PEM certificate and key
+  --json                      one JSON object per line: "ready" (authority key, URL, v1Url), "connection",
+                              "connectionClosed", "channelOpened", "v1Ready", "stats", and "stopped" with final
+                              statistics`;
 
 const DEFAULT_PORT = 34254;
 
 /** "HOST:PORT", "[v6]:PORT", optionally with tcp://. */
-function parseListen(text: string | undefined): { host: string; port: number } {
+function parseListen(text: string | undefined, flag = '--listen'): { host: string; port: number } {
   if (text === undefined) return { host: '127.0.0.1', port: DEFAULT_PORT };
   const m = /^(?:tcp:\/\/)?(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s/]+)):(\d{1,5})$/.exec(text.trim());
-  if (m === null)
-    throw new UsageError(`--listen must be HOST:PORT (e.g. 127.0.0.1:34254), got ${JSON.stringify(text)}`);
-  const port = parseIntInRange('--listen port', m[3], 0, 65535);
+  if (m === null) {
+    const example = flag === '--listen' ? '127.0.0.1:34254' : '127.0.0.1:3333';
+    throw new UsageError(`${flag} must be HOST:PORT (e.g. ${example}), got ${JSON.stringify(text)}`);
+  }
+  const port = parseIntInRange(`${flag} port`, m[3], 0, 65535);
   return { host: m[1] ?? m[2], port };
 }
 
@@ -127,6 +146,35 @@ function statsLine(s: PoolStats): Record<string, unknown> {
   };
 }
 
+function v1StatsLine(s: Sv1PoolStats): Record<string, unknown> {
+  return {
+    profile: s.profile,
+    connections: s.connections,
+    shares: s.shares,
+    sessions: s.sessions,
+  };
+}
+
+function v1StatsText(s: Sv1PoolStats): string {
+  const rejected = Object.entries(s.shares.rejectedByReason)
+    .map(([why, n]) => `${why} ${n}`)
+    .join(', ');
+  return (
+    `; V1: ${s.connections.open} connection(s) open (${s.connections.total} total), ` +
+    `${s.shares.accepted} share(s) accepted, ${s.shares.rejected} rejected${rejected ? ` (${rejected})` : ''}`
+  );
+}
+
+function readTextFile(flag: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `${flag} ${JSON.stringify(path)} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+}
+
 function statsText(s: PoolStats): string {
   const rejected = Object.entries(s.shares.rejectedByCode)
     .map(([code, n]) => `${code} ${n}`)
@@ -141,7 +189,7 @@ function statsText(s: PoolStats): string {
 
 export const pool: Command = {
   path: ['pool'],
-  summary: 'run the local Stratum V2 pool (synthetic chain; prints its authority key)',
+  summary: 'run the local Stratum V2 pool, and with --listen-v1 a V1 port (synthetic chain; prints its authority key)',
   usage,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs(
@@ -157,6 +205,11 @@ export const pool: Command = {
         'authority-secret-file': { type: 'string' },
         'cert-validity': { type: 'string' },
         'stats-interval': { type: 'string' },
+        'listen-v1': { type: 'string' },
+        'v1-profile': { type: 'string' },
+        'v1-difficulty': { type: 'string' },
+        'v1-tls-cert': { type: 'string' },
+        'v1-tls-key': { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -180,6 +233,38 @@ export const pool: Command = {
     const shareBatchSize =
       values['share-batch'] === undefined ? 1 : parseIntInRange('--share-batch', values['share-batch'], 1, 1000);
     const json = values.json === true;
+    const v1Listen = values['listen-v1'] === undefined ? null : parseListen(values['listen-v1'], '--listen-v1');
+    const v1Only = ['v1-profile', 'v1-difficulty', 'v1-tls-cert', 'v1-tls-key'] as const;
+    for (const flag of v1Only) {
+      if (values[flag] !== undefined && v1Listen === null)
+        throw new UsageError(`--${flag} needs --listen-v1 HOST:PORT`);
+    }
+    let v1Profile: QuirkProfileName = 'public-pool';
+    if (values['v1-profile'] !== undefined) {
+      if (!isQuirkProfileName(values['v1-profile'])) {
+        throw new UsageError(
+          `--v1-profile must be one of ${QUIRK_PROFILE_NAMES.join(', ')}, got ${JSON.stringify(values['v1-profile'])}`,
+        );
+      }
+      v1Profile = values['v1-profile'];
+    }
+    const v1Difficulty =
+      values['v1-difficulty'] === undefined
+        ? undefined
+        : parseNumberInRange('--v1-difficulty', values['v1-difficulty'], 0, 2 ** 64);
+    if (v1Difficulty !== undefined && !(v1Difficulty >= 2 ** -32)) {
+      throw new UsageError('--v1-difficulty must be at least 2^-32 (every hash a share)');
+    }
+    if ((values['v1-tls-cert'] === undefined) !== (values['v1-tls-key'] === undefined)) {
+      throw new UsageError('--v1-tls-cert and --v1-tls-key go together');
+    }
+    const v1Tls =
+      values['v1-tls-cert'] !== undefined && values['v1-tls-key'] !== undefined
+        ? {
+            cert: readTextFile('--v1-tls-cert', values['v1-tls-cert']),
+            key: readTextFile('--v1-tls-key', values['v1-tls-key']),
+          }
+        : null;
 
     let local: LocalPool;
     try {
@@ -202,9 +287,33 @@ export const pool: Command = {
       const why = e.code === 'EADDRINUSE' ? 'address already in use' : (e.code ?? e.message);
       throw new WorkError(`cannot listen on ${host}:${port}: ${why}`);
     }
+    let v1: Sv1Pool | null = null;
+    if (v1Listen !== null) {
+      try {
+        v1 = await Sv1Pool.start({
+          feed: local,
+          host: v1Listen.host,
+          port: v1Listen.port,
+          profile: v1Profile,
+          sharesPerMinute,
+          inFlightGraceMs,
+          tls: v1Tls,
+          ...(v1Difficulty !== undefined ? { startDifficulty: v1Difficulty } : {}),
+        });
+      } catch (err) {
+        await local.close();
+        const e = err as NodeJS.ErrnoException;
+        const why = e.code === 'EADDRINUSE' ? 'address already in use' : (e.code ?? e.message);
+        throw new WorkError(`cannot listen on ${v1Listen.host}:${v1Listen.port}: ${why}`);
+      }
+    }
     // A wildcard address is no use in a URL: show the loopback one (other machines use this host's address).
     const urlHost = WILDCARD_HOSTS.has(host) ? '127.0.0.1' : host;
     const url = formatSv2Url(urlHost, local.port, local.authorityKeyText);
+    const v1Url =
+      v1 === null || v1Listen === null
+        ? null
+        : formatSv1Url(WILDCARD_HOSTS.has(v1Listen.host) ? '127.0.0.1' : v1Listen.host, v1.port, v1Tls !== null);
     if (json) {
       printJson(io, {
         event: 'ready',
@@ -220,6 +329,9 @@ export const pool: Command = {
         certificateValiditySec,
         channels: [...(kinds.extended ? ['extended'] : []), ...(kinds.standard ? ['standard'] : [])],
         shareBatchSize,
+        ...(v1 !== null
+          ? { v1Url, v1Port: v1.port, v1Profile, v1StartDifficulty: v1.startDifficulty, v1Tls: v1Tls !== null }
+          : {}),
       });
     } else {
       io.stdout(
@@ -227,6 +339,9 @@ export const pool: Command = {
           `hashaxe pool: local Stratum V2 pool on ${host}:${local.port} (synthetic chain: no real blocks)`,
           `  authority public key: ${local.authorityKeyText}`,
           `  miners connect to:    ${url}${WILDCARD_HOSTS.has(host) ? '  (other machines: use this host’s address)' : ''}`,
+          ...(v1 !== null
+            ? [`  Stratum V1 miners:    ${v1Url}  (talks like ${v1Profile}; same chain, vardiff toward the share rate)`]
+            : []),
           `  ${sharesPerMinute} share(s)/min per channel, ` +
             `new block ${prevHashIntervalMs > 0 ? `every ${prevHashIntervalMs / 1000} s` : 'never'}, ` +
             `new job ${jobIntervalMs > 0 ? `every ${jobIntervalMs / 1000} s` : 'never'}; Ctrl-C stops`,
@@ -261,10 +376,25 @@ export const pool: Command = {
         );
       }
     });
+    v1?.on('ready', (r) => {
+      if (json) printJson(io, { event: 'v1Ready', ...r });
+      else
+        io.stdout(
+          `V1 connection ${r.sessionId} mining as ${JSON.stringify(r.user)} (difficulty ${r.difficulty.toPrecision(4)})\n`,
+        );
+    });
+    v1?.on('connectionClosed', (c) => {
+      if (json) printJson(io, { event: 'v1ConnectionClosed', ...c });
+      else io.stdout(`V1 connection ${c.sessionId} closed (${c.code}): ${c.message}\n`);
+    });
     const report = (event: 'stats' | 'stopped'): void => {
       const s = local.stats();
-      if (json) printJson(io, { event, ...statsLine(s) });
-      else io.stdout(`${event === 'stopped' ? 'stopped' : 'stats'}: ${statsText(s)}\n`);
+      const s1 = v1?.stats() ?? null;
+      if (json) printJson(io, { event, ...statsLine(s), ...(s1 !== null ? { v1: v1StatsLine(s1) } : {}) });
+      else
+        io.stdout(
+          `${event === 'stopped' ? 'stopped' : 'stats'}: ${statsText(s)}${s1 !== null ? v1StatsText(s1) : ''}\n`,
+        );
     };
     const timer = statsIntervalMs > 0 ? setInterval(() => report('stats'), statsIntervalMs) : null;
     try {
@@ -273,6 +403,7 @@ export const pool: Command = {
       }
     } finally {
       if (timer !== null) clearInterval(timer);
+      await v1?.close();
       await local.close();
       report('stopped');
     }

@@ -1,3 +1,4 @@
+import { formatDifficulty } from '../../src/util/units.js';
 import { parseCommandArgs } from './args.js';
 import { type CliIo, type Command, EXIT_OK, printJson, UsageError } from './command.js';
 import { API_OPTIONS, API_USAGE, apiTarget, callDaemon, raiseForStatus } from './daemon-api.js';
@@ -66,16 +67,29 @@ function render(info: Info): string {
       'pool',
       typeof info.stratumURL === 'string' && info.stratumURL !== ''
         ? // AxeOS reports the bare host, its port and the protocol apart.
-          `${typeof info.stratumProtocol === 'string' ? `${info.stratumProtocol} ` : ''}${info.stratumURL}:${info.stratumPort} as ${info.stratumUser}` +
-          (typeof info.stratumV2ChannelType === 'string' && info.stratumV2ChannelType !== ''
-            ? ` (${info.stratumV2ChannelType} channel)`
-            : '')
+          `${info.stratumURL}:${info.stratumPort} as ${info.stratumUser}` + poolDetails(info)
         : '—',
     ],
     ['uptime', `${info.uptimeSeconds} s`],
     ['faults', faults.length === 0 ? 'none' : faults.join('; ')],
   ];
   return rows.map(([k, v]) => `${k.padEnd(13)} ${v}\n`).join('');
+}
+
+/** "(SV1, difficulty 0.000116, backup pool)": the protocol, the pool's difficulty and whether it is the fallback. */
+function poolDetails(info: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const channel =
+    typeof info.stratumV2ChannelType === 'string' && info.stratumV2ChannelType !== '' && info.stratumProtocol === 'SV2'
+      ? ` ${info.stratumV2ChannelType} channel`
+      : '';
+  if (typeof info.stratumProtocol === 'string' && info.stratumProtocol !== '')
+    parts.push(info.stratumProtocol + channel);
+  if (typeof info.poolDifficulty === 'number' && info.poolDifficulty > 0) {
+    parts.push(`difficulty ${formatDifficulty(info.poolDifficulty)}`);
+  }
+  if (info.isUsingFallbackStratum === 1) parts.push('backup pool');
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }
 
 export const status: Command = {

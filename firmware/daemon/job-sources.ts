@@ -1,7 +1,9 @@
 /**
- * Which job source a configured pool gets, by its URL's scheme. The one place the daemon names protocols.
+ * Which job source a configured pool gets, by its URL's scheme. The one place the daemon names protocols:
+ * `sv2+tcp://` → Stratum V2 (Noise), `stratum+tcp://` / `stratum+ssl://` / `stratum+tls://` → Stratum V1.
  */
 import type { JobSource } from '../../src/mining/job-source.js';
+import { Sv1JobSource } from '../../src/sv1/client/sv1-job-source.js';
 import type { DeviceInfo } from '../../src/sv2/client/mining-client.js';
 import { Sv2JobSource } from '../../src/sv2/client/sv2-job-source.js';
 import type { UpstreamPool } from './upstream.js';
@@ -9,6 +11,8 @@ import type { UpstreamPool } from './upstream.js';
 /** What every source is opened with besides the pool itself. */
 export interface JobSourceTimings {
   device: DeviceInfo;
+  /** What V1 pools are told in mining.subscribe. */
+  userAgent: string;
   nominalHashRateHs: number;
   stallTimeoutMs: number;
   shareTimeoutMs: number;
@@ -33,6 +37,22 @@ export function openJobSource(pool: UpstreamPool, t: JobSourceTimings): JobSourc
         shareTimeoutMs: t.shareTimeoutMs,
         unansweredSharesTimeoutMs: t.unansweredSharesTimeoutMs,
         requireVersionRolling: t.requireVersionRolling === true,
+      });
+    case 'stratum+tcp':
+    case 'stratum+ssl':
+    case 'stratum+tls':
+      return new Sv1JobSource({
+        url: pool.url,
+        user: pool.user,
+        password: pool.password ?? 'x',
+        userAgent: t.userAgent,
+        suggestDifficulty: pool.suggestDifficulty ?? null,
+        extranonceSubscribe: pool.extranonceSubscribe ?? false,
+        tlsCa: pool.tlsCa ?? null,
+        reconnectToOtherHosts: pool.reconnectToOtherHosts ?? false,
+        stallTimeoutMs: t.stallTimeoutMs,
+        shareTimeoutMs: t.shareTimeoutMs,
+        unansweredSharesTimeoutMs: t.unansweredSharesTimeoutMs,
       });
     default:
       throw new Error(`pool URL ${pool.url}: unsupported scheme ${scheme === '' ? '(none)' : `"${scheme}"`}`);

@@ -18,7 +18,8 @@ import type { MinerConfig } from '../../src/config/miner-config.js';
 import { MiningEngine } from '../../src/mining/engine.js';
 import { WHOLE_EXTRANONCE } from '../../src/mining/extranonce-partition.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
-import { LocalPool } from '../../src/sv2/pool/local-pool.js';
+import type { Sv1Pool } from '../../src/sv1/pool/v1-pool.js';
+import type { LocalPool } from '../../src/sv2/pool/local-pool.js';
 import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/units.js';
 import type { ChainStatus } from '../api/chain-status.js';
 import type { DeviceApi } from '../api/device-api.js';
@@ -34,6 +35,7 @@ import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-wa
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
 import { readLifetimeState, writeLifetimeState } from './lifetime-state.js';
 import { LogRing } from './log-ring.js';
+import { configuredPools, type LocalPools, PoolListError, startLocalPools } from './pool-list.js';
 import { PoolSwitch } from './pool-switch.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
 import { redact, type UpstreamPool } from './upstream.js';
@@ -90,6 +92,12 @@ export interface MinerSummary {
   pool: string | null;
   /** The SV2 channel kind mined on last (extended or standard). */
   channel: string | null;
+  /** What the pool in use speaks ("sv2", "sv1"), null when none gave work. */
+  protocol: string | null;
+  /** Shares whose fate is unknown: in flight when a connection dropped, not answered in time, or not sendable. */
+  sharesLost: number;
+  sharesTimedOut: number;
+  sharesNotSent: number;
 }
 
 export class MinerStartError extends Error {
@@ -104,13 +112,15 @@ export class Miner implements DeviceApi {
   private control: BoardControl | null = null;
   private engineRef: MiningEngine | null = null;
   private poolSwitch: PoolSwitch | null = null;
-  private localPool: LocalPool | null = null;
+  private local: LocalPools | null = null;
   private api: ApiServer | null = null;
   private bringUpError: Error | null = null;
   private chipsUp = false;
   private readonly startedAtMs = Date.now();
   private stopping: Promise<void> | null = null;
   private pools: UpstreamPool[] = [];
+  /** What the last pool that gave work speaks (for the summary after it is gone). */
+  private lastProtocol: string | null = null;
   private readonly log: BoardLog;
   private readonly watchdog: ChainWatchdog;
   private watchdogTimer: NodeJS.Timeout | null = null;
@@ -173,7 +183,12 @@ export class Miner implements DeviceApi {
   }
 
   get localPoolInstance(): LocalPool | null {
-    return this.localPool;
+    return this.local?.sv2 ?? null;
+  }
+
+  /** The embedded pool's Stratum V1 port (`--pool local-v1`), or null. */
+  get localV1PoolInstance(): Sv1Pool | null {
+    return this.local?.v1 ?? null;
   }
 
   /** The pool the daemon mines on now (URL as configured). */
@@ -393,35 +408,30 @@ export class Miner implements DeviceApi {
         this.log.info(`BLOCK FOUND: share of difficulty ${formatDifficulty(e.difficulty)} meets the network target`);
       }
     });
+    let notSentLogged = 0;
+    this.engine.on('submitFailed', (e) => {
+      // Counted (sharesNotSent); the first few say why in full.
+      if (notSentLogged++ < 10) this.log.warn(`share not sent, counted as lost: ${e.reason}`);
+    });
     this.engine.start();
 
     // The pool: the configured ones in failover order, or the embedded local pool.
     if (config.pools.length === 0) {
-      const lp = config.localPool;
-      this.localPool = await LocalPool.start({
-        host: '127.0.0.1',
-        port: 0,
-        sharesPerMinute: lp.sharesPerMinute,
-        prevHashIntervalMs: lp.blockIntervalSec * 1000,
-        jobIntervalMs: lp.jobIntervalSec * 1000,
-      });
-      this.pools = [{ url: this.localPool.url, user: config.user, authorityKey: null, channel: config.channel }];
+      this.local = await startLocalPools(config.localPool, config.user, this.chainHashrateHs());
+      this.pools = [{ ...this.local.pool, channel: config.channel }];
       if (this.rig === null) {
         this.log.warn(
           'no pool configured: real chips are mining on the local test pool, where nothing is paid; add pools to the config',
         );
       }
-      this.log.info(
-        `local SV2 pool on ${this.localPool.url} (authority key ${this.localPool.authorityKeyText}); ` +
-          `a new block every ${lp.blockIntervalSec} s, target ${lp.sharesPerMinute} shares/min`,
-      );
+      for (const line of this.local.description) this.log.info(line);
     } else {
-      this.pools = config.pools.map((p) => ({
-        url: p.url,
-        user: p.user ?? config.user,
-        authorityKey: p.authorityKey,
-        channel: p.channel ?? config.channel,
-      }));
+      try {
+        this.pools = configuredPools(config);
+      } catch (err) {
+        if (err instanceof PoolListError) throw new MinerStartError(err.message);
+        throw err;
+      }
     }
     const board0 = this.options.board;
     this.poolSwitch = new PoolSwitch({
@@ -430,6 +440,7 @@ export class Miner implements DeviceApi {
         hardwareVersion: `${board0.name} ${board0.asic.count}x${board0.asic.model}${this.rig !== null ? ' (emulated)' : ''}`,
         firmware: `hashaxe ${this.options.version}`,
       },
+      userAgent: `hashaxe/${this.options.version}`,
       nominalHashRateHs: () => this.chainHashrateHs(),
       // BM1366/68/70 roll versions inside the chip: without rolling they lose most of their search space per job.
       requireVersionRolling: chipModel(board0.asic.model.toLowerCase() as ChipModelName).rollsVersions,
@@ -604,6 +615,7 @@ export class Miner implements DeviceApi {
         ? { poolHashrateGhs: s.poolHashrateGhs, sharesTimedOut: s.sharesTimedOut, sharesLost: s.sharesLost }
         : {}),
       blocksFound: this.blocksFound,
+      usingFallback: this.poolSwitch?.state?.usingFallback ?? false,
     };
   }
 
@@ -654,6 +666,10 @@ export class Miner implements DeviceApi {
       board: this.options.board.name,
       pool: this.poolSwitch?.state != null ? redact(this.poolSwitch.state.pool.url) : null,
       channel: this.poolSwitch?.state?.channelKind ?? null,
+      protocol: this.poolSwitch?.lastProtocol ?? null,
+      sharesLost: s?.sharesLost ?? 0,
+      sharesTimedOut: s?.sharesTimedOut ?? 0,
+      sharesNotSent: c?.sharesDroppedOffline ?? 0,
     };
   }
 
@@ -694,7 +710,7 @@ export class Miner implements DeviceApi {
     await this.control?.stop().catch((err: unknown) => this.log.warn(`board shutdown: ${describe(err)}`));
     await this.chain?.close().catch(() => undefined);
     if (this.chain === null) await this.transport?.close().catch(() => undefined);
-    await this.localPool?.close().catch(() => undefined);
+    await this.local?.close();
     if (this.rig !== null) await this.rig.close().catch(() => undefined);
     else await this.hardware?.close().catch(() => undefined);
     await this.saveLifetimeState();

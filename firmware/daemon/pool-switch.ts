@@ -9,6 +9,7 @@ import { coinbaseHeight } from '../../src/bitcoin/coinbase-height.js';
 import { difficultyFromTarget, nbitsToTarget } from '../../src/bitcoin/target.js';
 import type { MiningEngine } from '../../src/mining/engine.js';
 import type { MinedShare, MiningJob } from '../../src/mining/job.js';
+import type { UpstreamProtocol } from '../../src/mining/job-source.js';
 import type { DeviceInfo } from '../../src/sv2/client/mining-client.js';
 import { PoolChangeError } from '../api/device-api.js';
 import type { MiningStatus } from '../api/mining-status.js';
@@ -27,6 +28,8 @@ export interface PoolSwitchOptions {
   defaultUser: string;
   /** The chips roll versions themselves: ask pools for jobs that allow it (SV2 REQUIRES_VERSION_ROLLING). */
   requireVersionRolling?: boolean;
+  /** What a V1 pool is told in mining.subscribe (`hashaxe/<version>`). */
+  userAgent?: string;
   /** Upstream timings (tests shorten them). */
   timings?: Pick<UpstreamOptions, 'stallTimeoutMs' | 'unansweredSharesTimeoutMs' | 'retryMinMs' | 'failbackMs'>;
 }
@@ -39,8 +42,14 @@ export class PoolSwitch {
   private chainTip: { networkDifficulty: number; blockHeight: number | null } | null = null;
   private change: Promise<void> = Promise.resolve();
   private stopped = false;
+  private protocol: UpstreamProtocol | null = null;
 
   constructor(private readonly options: PoolSwitchOptions) {}
+
+  /** What the last pool that gave work speaks ('sv2', 'sv1', …), null before any did. */
+  get lastProtocol(): UpstreamProtocol | null {
+    return this.protocol;
+  }
 
   /** Starts mining on `pools` (failover order); they become slots 0, 1, … with 0 primary and 1 secondary. */
   start(pools: UpstreamPool[]): void {
@@ -94,6 +103,7 @@ export class PoolSwitch {
         try {
           openJobSource(pool, {
             device: this.options.device,
+            userAgent: this.options.userAgent ?? 'hashaxe',
             nominalHashRateHs: 1,
             stallTimeoutMs: 1,
             shareTimeoutMs: 1,
@@ -189,8 +199,12 @@ export class PoolSwitch {
       device: this.options.device,
       nominalHashRateHs: this.options.nominalHashRateHs,
       requireVersionRolling: this.options.requireVersionRolling === true,
+      ...(this.options.userAgent !== undefined ? { userAgent: this.options.userAgent } : {}),
       handlers: {
-        sessionOpened: (session) => engine().setTarget(session.target),
+        sessionOpened: (session) => {
+          this.protocol = session.protocol;
+          engine().setTarget(session.target);
+        },
         newTip: (job) => {
           if (job !== null) this.noteTip(job);
           engine().newTip(job);
@@ -204,6 +218,11 @@ export class PoolSwitch {
           engine().onShareResult(e);
           this.roundTrip.answered(e);
           if (e.kind === 'rejected') this.options.log.warn(`share rejected: ${e.reason}`);
+          else if ((e.kind === 'lost' || e.kind === 'timeout') && e.count > 0) {
+            this.options.log.warn(
+              `${e.count} share(s) ${e.kind === 'lost' ? 'lost' : 'unanswered'}: ${e.why ?? 'no reason given'}`,
+            );
+          }
         },
         down: () => {
           this.roundTrip.reset();

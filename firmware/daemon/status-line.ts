@@ -64,14 +64,16 @@ export class StatusReporter {
       );
       if (t.overheat !== null) parts.push(`OVERHEAT: ${t.overheat.reason}`);
     }
-    const channel = m.pool?.channelKind ? ` (${m.pool.channelKind})` : '';
+    const channel = m.pool?.protocol === 'SV2' && m.pool.channelKind ? [m.pool.channelKind] : [];
+    const notes = [...channel, ...(m.usingFallback ? ['backup pool'] : [])];
     if (m.identifying) parts.push('IDENTIFY: fan pulsing');
     parts.push(
       m.pausedByUser
         ? 'PAUSED (resume: dashboard or POST /api/system/resume)'
         : m.miningPaused
           ? 'paused'
-          : `diff ${formatDifficulty(m.poolDifficulty ?? 0)}${channel}`,
+          : `diff ${formatDifficulty(m.poolDifficulty ?? 0)}${m.pool !== null ? ` ${m.pool.protocol}` : ''}` +
+            (notes.length > 0 ? ` (${notes.join(', ')})` : ''),
     );
     parts.push(`up ${formatUptime(m.uptimeSeconds)}`);
     return parts.join(' | ');

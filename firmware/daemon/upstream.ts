@@ -28,11 +28,20 @@ import { PrimaryFailback } from './primary-failback.js';
 export interface UpstreamPool {
   url: string;
   user: string;
+  /** SV2: the pool's authority key when the URL has none. */
   authorityKey: string | null;
   /** SV2: which channel kind to open (default auto). */
   channel?: ChannelChoice;
-  /** Stratum V1's password ("x" when absent); SV2 has none. */
-  password?: string;
+  /** V1: mining.authorize's password (default "x"). */
+  password?: string | null;
+  /** V1: mining.suggest_difficulty after authorize. */
+  suggestDifficulty?: number | null;
+  /** V1: mining.extranonce.subscribe. */
+  extranonceSubscribe?: boolean;
+  /** V1 over TLS: PEM certificate(s) trusted for this pool besides the system store (a self-signed pool). */
+  tlsCa?: string | null;
+  /** V1: follow client.reconnect to another host. */
+  reconnectToOtherHosts?: boolean;
 }
 
 /** What the engine side hears from the upstream. */
@@ -55,6 +64,8 @@ export interface UpstreamLog {
 export interface UpstreamOptions {
   pools: readonly UpstreamPool[];
   device: DeviceInfo;
+  /** What V1 pools are told in mining.subscribe (`hashaxe/<version>`). */
+  userAgent?: string;
   /** What the chain hashes now (H/s), for the channel's nominal hash rate. */
   nominalHashRateHs: () => number;
   handlers: UpstreamHandlers;
@@ -86,6 +97,8 @@ export interface UpstreamState {
   connectedAtMs: number | null;
   /** Times the daemon moved to another pool. */
   failovers: number;
+  /** True while the daemon is on a pool after the first (a backup). */
+  usingFallback: boolean;
   lastError: string | null;
 }
 
@@ -115,6 +128,7 @@ export class Upstream implements ShareSubmitter {
       difficulty: this.difficulty,
       connectedAtMs: this.connectedAtMs,
       failovers: this.failovers,
+      usingFallback: this.index !== 0,
       lastError: this.lastError,
     };
   }
@@ -280,6 +294,7 @@ export class Upstream implements ShareSubmitter {
   private openSource(pool: UpstreamPool): JobSource {
     const timings: JobSourceTimings = {
       device: this.options.device,
+      userAgent: this.options.userAgent ?? 'hashaxe',
       nominalHashRateHs: this.options.nominalHashRateHs(),
       stallTimeoutMs: this.options.stallTimeoutMs ?? 120_000,
       shareTimeoutMs: this.options.shareTimeoutMs ?? 60_000,

@@ -10,6 +10,8 @@
  *                  and the share carries the extranonce rolled (SubmitSharesExtended).
  * mine.share-path  a nonce frame is handed to the driver by the chip transport → the encrypted SubmitShares
  *                  bytes are handed to the socket.
+ * sv1.share-path   the same path to a Stratum V1 pool (`hashaxe pool --listen-v1`): nonce frame in → the
+ *                  mining.submit line handed to the socket; its ratio is against mine.share-path in the same run.
  * *.floor          about a microsecond of arithmetic (no memory) woken on the same cadence in the same run:
  *                  what the wake-up and the timing add by themselves.
  * The job switch costs tens of microseconds against about one for its code warm and optimised
@@ -35,8 +37,10 @@ import { MemoryTransport } from '../../drivers/transport/memory-transport.js';
 import { MAX_TARGET, stateWordsMeetTarget, targetToLimbs } from '../../src/bitcoin/target.js';
 import { MiningEngine } from '../../src/mining/engine.js';
 import { HeaderTemplate } from '../../src/mining/header-template.js';
+import type { JobSource } from '../../src/mining/job-source.js';
 import { ticketTarget } from '../../src/mining/ticket.js';
 import type { Work } from '../../src/mining/work.js';
+import { Sv1JobSource } from '../../src/sv1/client/sv1-job-source.js';
 import type { ChannelKind } from '../../src/sv2/client/channel.js';
 import { ChannelState } from '../../src/sv2/client/channel-state.js';
 import type { FrameEvent, Sv2MiningClient } from '../../src/sv2/client/mining-client.js';
@@ -61,7 +65,9 @@ const BIP320_ROLLING = { allowed: true, mask: 0x1fffe000 };
 
 interface Rig {
   pool: ChildPool;
-  client: Sv2MiningClient;
+  /** The SV2 client underneath (null on a V1 rig). */
+  client: Sv2MiningClient | null;
+  source: JobSource;
   chain: Bm13xxChain;
   engine: MiningEngine;
   host: ObservedMemoryTransport;
@@ -115,6 +121,8 @@ async function chainOnMemoryLine(): Promise<{
 /** `hashaxe pool` in its own process, so its work and garbage stay out of the device's timings. */
 interface ChildPool {
   url: string;
+  /** The V1 port's URL (`--listen-v1`). */
+  v1Url: string;
   close(): Promise<void>;
 }
 
@@ -136,21 +144,28 @@ async function startChildPool(blockIntervalSec: number): Promise<ChildPool> {
       '--stats-interval',
       '0',
       '--json',
+      // The V1 port beside it, every nonce a share there too (the easiest difficulty a pool can set).
+      '--listen-v1',
+      '127.0.0.1:0',
+      '--v1-difficulty',
+      String(2 ** -32),
     ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, v1Url] = await new Promise<[string, string]>((resolve, reject) => {
     let text = '';
     child.stdout.on('data', (d: Buffer) => {
       text += d.toString();
       const m = /"url":"(sv2\+tcp:[^"]+)"/.exec(text);
-      if (m) resolve(m[1]);
+      const v1 = /"v1Url":"(stratum\+tcp:[^"]+)"/.exec(text);
+      if (m && v1) resolve([m[1], v1[1]]);
     });
     child.once('exit', (code) => reject(new Error(`hashaxe pool exited ${code}`)));
   });
   child.stdout.resume();
   return {
     url,
+    v1Url,
     close: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -159,7 +174,10 @@ async function startChildPool(blockIntervalSec: number): Promise<ChildPool> {
   };
 }
 
-async function startRig(blockIntervalSec: number, channel: ChannelKind): Promise<Rig> {
+/** What a rig's device speaks upstream: SV2 on a channel of that kind, or Stratum V1. */
+type RigUpstream = ChannelKind | 'sv1';
+
+async function startRig(blockIntervalSec: number, upstream: RigUpstream): Promise<Rig> {
   let socket: Socket | null = null;
   const onSocket = (message: unknown): void => {
     socket ??= (message as { socket: Socket }).socket;
@@ -168,15 +186,19 @@ async function startRig(blockIntervalSec: number, channel: ChannelKind): Promise
   // Every share meets the channel target (hash rate 1 H/s, many shares a minute): the pool accepts them all.
   const pool = await startChildPool(blockIntervalSec);
   const { chain, host, device, lineInAt } = await chainOnMemoryLine();
-  // The daemon's path: the SV2 client behind the job-source seam the daemon uses.
-  const source = new Sv2JobSource({
-    url: pool.url,
-    userIdentity: 'bench',
-    nominalHashRateHs: 1,
-    channel,
-    device: { vendor: 'hashaxe', hardwareVersion: 'bench', firmware: 'bench' },
-  });
-  const client = source.sv2;
+  // The daemon's path: the protocol's client behind the job-source seam the daemon uses.
+  const sv2 =
+    upstream !== 'sv1'
+      ? new Sv2JobSource({
+          url: pool.url,
+          userIdentity: 'bench',
+          nominalHashRateHs: 1,
+          channel: upstream,
+          device: { vendor: 'hashaxe', hardwareVersion: 'bench', firmware: 'bench' },
+        })
+      : null;
+  const source: JobSource = sv2 ?? new Sv1JobSource({ url: pool.v1Url, user: 'bench.w1', userAgent: 'hashaxe/bench' });
+  const client = sv2?.sv2 ?? null;
   const engine = new MiningEngine({
     chain,
     submitter: source,
@@ -189,6 +211,7 @@ async function startRig(blockIntervalSec: number, channel: ChannelKind): Promise
   const rig: Rig = {
     pool,
     client,
+    source,
     chain,
     engine,
     host,
@@ -198,7 +221,7 @@ async function startRig(blockIntervalSec: number, channel: ChannelKind): Promise
     lastWork: null,
     async close() {
       engine.stop();
-      client.close();
+      source.close('bench done');
       await chain.close();
       await device.close();
       await pool.close();
@@ -212,7 +235,8 @@ async function startRig(blockIntervalSec: number, channel: ChannelKind): Promise
   source.on('target', (e) => engine.setTarget(e.target));
   source.on('shareAnswer', (e) => engine.onShareResult(e));
   const session = await source.connect();
-  if (session.channelKind !== channel) throw new Error(`asked for a ${channel} channel, got ${session.channelKind}`);
+  if (upstream !== 'sv1' && session.channelKind !== upstream)
+    throw new Error(`asked for a ${upstream} channel, got ${session.channelKind}`);
   engine.setTarget(session.target);
   unsubscribe('net.client.socket', onSocket);
   if (socket === null) throw new Error('the client socket was not seen on net.client.socket');
@@ -238,9 +262,9 @@ let nonceCounter = 1;
 async function latencies(
   ms: number,
   nonceEveryMs: number,
-  channel: ChannelKind = 'standard',
+  upstream: RigUpstream = 'standard',
 ): Promise<{ jobSwitch: number[]; sharePath: number[]; floor: number[] }> {
-  const r = await startRig(0.1, channel);
+  const r = await startRig(0.1, upstream);
   const jobSwitch: number[] = [];
   const sharePath: number[] = [];
   // t0: the SetNewPrevHash frame is decrypted and handed to the client (before it is decoded).
@@ -254,8 +278,8 @@ async function latencies(
   const disarm = (): void => {
     dataAt = -1;
   };
-  r.client.on('frame', onFrame);
-  r.client.on('prevHash', disarm);
+  r.client?.on('frame', onFrame);
+  r.client?.on('prevHash', disarm);
   // Timed when the bytes are handed over (before the transport copies them), as the figure is defined.
   r.host.observe = (bytes: Uint8Array): void => {
     if (bytes[2] === 0x21 && dataAt >= 0) {
@@ -297,8 +321,8 @@ async function latencies(
   if (timer !== null) clearInterval(timer);
   clearTimeout(floorStart);
   if (floorTimer !== null) clearInterval(floorTimer);
-  r.client.off('frame', onFrame);
-  r.client.off('prevHash', disarm);
+  r.client?.off('frame', onFrame);
+  r.client?.off('prevHash', disarm);
   socketObserver = null;
   r.host.observe = null;
   await r.close();
@@ -557,6 +581,14 @@ async function extendedJobSwitchCodePath(): Promise<Record<string, number>> {
   return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
 }
 
+/** The share path to a Stratum V1 pool, same cadence as `mine` (a nonce every 10 ms, a block every 100 ms). */
+async function sv1Steady(): Promise<LatencySamples> {
+  const { sharePath, floor } = await latencies(RUN_MS, 10, 'sv1');
+  // About 400 nonces a run at 10 ms; a loaded machine wakes the timer less often (the floor shows it).
+  if (sharePath.length < 250) throw new Error(`too few samples: ${sharePath.length} shares`);
+  return { samples: { 'share-path': sharePath, floor } };
+}
+
 /** The device idle between blocks (no nonces): everything it runs on a block change is cold. */
 async function idle(): Promise<LatencySamples> {
   const { jobSwitch, floor } = await latencies(RUN_MS, 0);
@@ -574,6 +606,12 @@ export const benches: BenchCase[] = [
     unit: 'µs',
     baseline: 'mine',
     measure: () => steady(10, 'extended'),
+  },
+  {
+    name: 'sv1',
+    unit: 'µs',
+    baseline: 'mine',
+    measure: sv1Steady,
   },
   {
     name: 'mine.busy',

@@ -7,12 +7,14 @@
  *     "board": "bitaxe-ultra",
  *     "port": "/dev/ttyAMA0",
  *     "pools": [{ "url": "sv2+tcp://pool.example:34254/9auqWEzQ…", "user": "bc1q….rig1", "channel": "extended" },
- *               { "url": "sv2+tcp://backup.example:34254/9bXi…" }],
+ *               { "url": "stratum+tcp://public-pool.io:3333", "user": "bc1q….rig1", "suggestDifficulty": 1000 }],
  *     "settings": { "frequencyMhz": 500, "voltageMv": 1200, "fan": { "mode": "auto", "targetC": 60 } },
  *     "api": { "host": "0.0.0.0", "port": 4028, "token": "a-long-random-secret" }
  *   }
  */
 import { readFileSync } from 'node:fs';
+import { parseSv1Url } from '../sv1/url.js';
+import { hasControlCharacter } from '../util/printable.js';
 import { parseScale } from '../util/units.js';
 import { ConfigFieldError, describe, type Json, JsonReader, join } from './json-reader.js';
 
@@ -34,16 +36,45 @@ export type PortSpec =
 export type ChannelChoice = 'extended' | 'standard' | 'auto';
 export const CHANNEL_CHOICES: readonly ChannelChoice[] = ['auto', 'extended', 'standard'];
 
+/**
+ * One pool. SV2 (`sv2+tcp://host:port[/authority-key]`) and Stratum V1 (`stratum+tcp://host:port`,
+ * `stratum+ssl://` / `stratum+tls://` for TLS) mix freely in the failover list; the fields only one protocol
+ * knows are refused on the other, naming the field.
+ */
 export interface PoolSpec {
-  /** `sv2+tcp://host:port[/authority-key]`. */
   url: string;
-  /** This pool's channel kind; absent or null = the top-level `channel`. */
+  /** SV2: this pool's channel kind; absent or null = the top-level `channel`. */
   channel?: ChannelChoice | null;
-  /** Worker name sent in OpenStandardMiningChannel; falls back to the top-level `user`. */
+  /** Worker name (SV2 OpenMiningChannel, V1 mining.authorize); falls back to the top-level `user`. */
   user: string | null;
-  /** Overrides the key in the URL. */
+  /** SV2: overrides the key in the URL. */
   authorityKey: string | null;
+  /** V1: mining.authorize's password (default "x"). */
+  password?: string | null;
+  /** V1: sent as mining.suggest_difficulty after authorize; fractions allowed. */
+  suggestDifficulty?: number | null;
+  /** V1: send mining.extranonce.subscribe (NiceHash). */
+  extranonceSubscribe?: boolean;
+  /** V1 over TLS: a PEM file with the pool's self-signed certificate (or its CA), trusted besides the system store. */
+  tlsCa?: string | null;
+  /** V1: follow client.reconnect to another host (default: the same host only). */
+  reconnectToOtherHosts?: boolean;
 }
+
+/** The protocol a pool URL speaks, or null when it is neither. */
+export function poolProtocol(url: string): 'sv2' | 'sv1' | null {
+  if (isSv2Url(url)) return 'sv2';
+  try {
+    parseSv1Url(url);
+    return 'sv1';
+  } catch {
+    return null;
+  }
+}
+
+/** What a pool URL must look like, for errors. */
+export const POOL_URL_HINT =
+  'sv2+tcp://HOST:PORT[/AUTHORITY_KEY] or stratum+tcp://HOST:PORT (stratum+ssl://HOST:PORT for TLS)';
 
 export type FanMode = 'auto' | 'manual';
 
@@ -79,8 +110,8 @@ export interface MinerConfig {
    * prints when mining against one.
    */
   difficultyScale: number;
-  /** The embedded local pool (used when `pools` is empty). */
-  localPool: { sharesPerMinute: number; blockIntervalSec: number; jobIntervalSec: number };
+  /** The embedded local pool (used when `pools` is empty), reached over SV2 or, with `protocol: "sv1"`, Stratum V1. */
+  localPool: { sharesPerMinute: number; blockIntervalSec: number; jobIntervalSec: number; protocol: 'sv2' | 'sv1' };
   /** How often a status line is printed when stdout is not a terminal (s). */
   statusIntervalSec: number;
   /** Where the all-time best difficulty is kept across restarts; null = nowhere (session figures only). */
@@ -98,7 +129,7 @@ export const DEFAULT_MINER_CONFIG: MinerConfig = {
   api: { enabled: true, host: '127.0.0.1', port: 4028, token: null, trustedOrigins: [] },
   emulator: { hashrateHs: 1_000_000, difficultyScale: 2 ** -21, workers: 1 },
   difficultyScale: 1,
-  localPool: { sharesPerMinute: 120, blockIntervalSec: 60, jobIntervalSec: 20 },
+  localPool: { sharesPerMinute: 120, blockIntervalSec: 60, jobIntervalSec: 20, protocol: 'sv2' },
   statusIntervalSec: 10,
   stateFile: null,
 };
@@ -172,22 +203,7 @@ export function validateMinerConfig(json: unknown, source: string): MinerConfig 
     const pools = root.pools;
     if (!Array.isArray(pools) || pools.length > 8)
       r.fail('pools', `must be a list of 0 to 8 pools, got ${describe(pools)}`);
-    config.pools = pools.map((p, i) => {
-      const path = join('pools', String(i));
-      const o = r.object(p, path, ['url'], ['user', 'authorityKey', 'channel']);
-      const url = r.string(o, 'url', path);
-      if (!isSv2Url(url))
-        r.fail(join(path, 'url'), `must be sv2+tcp://HOST:PORT[/AUTHORITY_KEY], got ${JSON.stringify(url)}`);
-      return {
-        url,
-        user: 'user' in o ? r.string(o, 'user', path, USER, '1 to 255 printable ASCII characters') : null,
-        channel: 'channel' in o ? r.oneOf(o, 'channel', path, CHANNEL_CHOICES) : null,
-        authorityKey:
-          'authorityKey' in o
-            ? r.string(o, 'authorityKey', path, /^[1-9A-HJ-NP-Za-km-z]{40,60}$/, 'a base58check authority key')
-            : null,
-      };
-    });
+    config.pools = pools.map((p, i) => readPool(r, p, join('pools', String(i))));
   }
   if ('channel' in root) config.channel = r.oneOf(root, 'channel', '', CHANNEL_CHOICES);
   if ('settings' in root) config.settings = readSettings(r, root.settings);
@@ -226,13 +242,19 @@ export function validateMinerConfig(json: unknown, source: string): MinerConfig 
   }
   if ('difficultyScale' in root) config.difficultyScale = scaleField(r, root, 'difficultyScale', '');
   if ('localPool' in root) {
-    const o = r.object(root.localPool, 'localPool', [], ['sharesPerMinute', 'blockIntervalSec', 'jobIntervalSec']);
+    const o = r.object(
+      root.localPool,
+      'localPool',
+      [],
+      ['sharesPerMinute', 'blockIntervalSec', 'jobIntervalSec', 'protocol'],
+    );
     const lp = config.localPool;
     if ('sharesPerMinute' in o)
       lp.sharesPerMinute = r.number(o, 'sharesPerMinute', 'localPool', { min: 0.1, max: 6000 });
     if ('blockIntervalSec' in o)
       lp.blockIntervalSec = r.number(o, 'blockIntervalSec', 'localPool', { min: 0, max: 86400 });
     if ('jobIntervalSec' in o) lp.jobIntervalSec = r.number(o, 'jobIntervalSec', 'localPool', { min: 0, max: 86400 });
+    if ('protocol' in o) lp.protocol = r.oneOf(o, 'protocol', 'localPool', ['sv2', 'sv1'] as const);
   }
   if ('statusIntervalSec' in root) {
     config.statusIntervalSec = r.number(root, 'statusIntervalSec', '', { min: 1, max: 3600 });
@@ -242,6 +264,74 @@ export function validateMinerConfig(json: unknown, source: string): MinerConfig 
       root.stateFile === null ? null : r.string(root, 'stateFile', '', /^[^\0]{1,4096}$/, 'a file path');
   }
   return config;
+}
+
+const SV1_ONLY = ['password', 'suggestDifficulty', 'extranonceSubscribe', 'tlsCa', 'reconnectToOtherHosts'];
+
+/** One entry of `pools`: the URL decides the protocol, and the fields the other protocol has are refused. */
+function readPool(r: JsonReader, value: unknown, path: string): PoolSpec {
+  const o = r.object(value, path, ['url'], ['user', 'authorityKey', 'channel', ...SV1_ONLY]);
+  const url = r.string(o, 'url', path);
+  const protocol = poolProtocol(url);
+  if (protocol === null) {
+    let why = '';
+    if (/^stratum\+/i.test(url.trim())) {
+      try {
+        parseSv1Url(url);
+      } catch (err) {
+        why = ` (${(err as Error).message})`;
+      }
+    }
+    r.fail(join(path, 'url'), `must be ${POOL_URL_HINT}, got ${JSON.stringify(url)}${why}`);
+  }
+  const pool: PoolSpec = {
+    url,
+    user: 'user' in o ? r.string(o, 'user', path, USER, '1 to 255 printable ASCII characters') : null,
+    authorityKey: null,
+  };
+  if (protocol === 'sv1') {
+    if ('authorityKey' in o) r.fail(join(path, 'authorityKey'), 'is for sv2+tcp:// pools; a Stratum V1 pool has none');
+    if ('channel' in o) r.fail(join(path, 'channel'), 'is for sv2+tcp:// pools; a Stratum V1 pool has no channels');
+    if ('password' in o) {
+      const pw = o.password;
+      if (typeof pw !== 'string' || pw.length > 255 || hasControlCharacter(pw)) {
+        r.fail(join(path, 'password'), `must be a string of up to 255 printable characters, got ${describe(pw)}`);
+      }
+      pool.password = pw;
+    }
+    if ('suggestDifficulty' in o) {
+      const d = o.suggestDifficulty;
+      if (d !== null) {
+        if (typeof d !== 'number' || !Number.isFinite(d) || !(d > 0) || d > 1e15) {
+          r.fail(join(path, 'suggestDifficulty'), `must be a number above 0 (fractions allowed), got ${describe(d)}`);
+        }
+        pool.suggestDifficulty = d;
+      }
+    }
+    if ('extranonceSubscribe' in o) pool.extranonceSubscribe = r.boolean(o, 'extranonceSubscribe', path);
+    if ('reconnectToOtherHosts' in o) pool.reconnectToOtherHosts = r.boolean(o, 'reconnectToOtherHosts', path);
+    if ('tlsCa' in o) {
+      if (!parseSv1Url(url).tls) {
+        r.fail(join(path, 'tlsCa'), 'is for TLS pools (stratum+ssl:// or stratum+tls://)');
+      }
+      pool.tlsCa = r.string(o, 'tlsCa', path, /^[^\0]{1,4096}$/, 'a file path');
+    }
+  } else {
+    for (const key of SV1_ONLY) {
+      if (key in o) r.fail(join(path, key), 'is for Stratum V1 pools (stratum+tcp://); an SV2 pool has none');
+    }
+    if ('channel' in o) pool.channel = r.oneOf(o, 'channel', path, CHANNEL_CHOICES);
+    if ('authorityKey' in o) {
+      pool.authorityKey = r.string(
+        o,
+        'authorityKey',
+        path,
+        /^[1-9A-HJ-NP-Za-km-z]{40,60}$/,
+        'a base58check authority key',
+      );
+    }
+  }
+  return pool;
 }
 
 function scaleField(r: JsonReader, o: Json, key: string, path: string): number {

@@ -142,6 +142,8 @@ export interface PoolEvents {
   channelOpened: ChannelStats;
   share: PoolShareEvent;
   block: { height: number; prevHash: string };
+  /** New work on the chain (`clean`: a new block), for other servers on the same chain (the V1 port). */
+  template: { template: BlockTemplate; clean: boolean };
 }
 
 export const DEFAULT_MAX_SEEN_SHARES = 1_000_000;
@@ -433,12 +435,14 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
     this.template = this.chain.newTemplate();
     this.emit('block', { height: this.chain.height, prevHash: bytesToHexReversed(this.chain.prevHash) });
     for (const session of this.sessions.values()) session.newBlock(this.template);
+    this.emit('template', { template: this.template, clean: true });
   }
 
   /** New work on the current block for every channel (active jobs, min_ntime = now). */
   newJobs(): void {
     this.template = this.chain.newTemplate();
     for (const session of this.sessions.values()) session.newJobs(this.template);
+    this.emit('template', { template: this.template, clean: false });
   }
 
   /**

@@ -114,29 +114,9 @@ export class SyntheticChain {
     };
   }
 
-  /** The coinbase carrying `extranonce` at the end of its scriptSig, and the resulting merkle root. */
-  coinbaseFor(template: BlockTemplate, extranonce: Uint8Array): ChannelCoinbase {
-    const parts = buildCoinbaseParts({
-      txVersion: 2,
-      height: template.height,
-      tag: this.options.tag,
-      extranonceLength: extranonce.length,
-      sequence: 0xffffffff,
-      outputs: template.outputs,
-      locktime: 0,
-    });
-    const tx = new Uint8Array(parts.prefix.length + extranonce.length + parts.suffix.length);
-    tx.set(parts.prefix, 0);
-    tx.set(extranonce, parts.prefix.length);
-    tx.set(parts.suffix, parts.prefix.length + extranonce.length);
-    const txid = sha256d(tx);
-    return { tx, txid, merkleRoot: merkleRootFromPath(txid, template.merklePath) };
-  }
-
   /**
-   * The coinbase of `template` split around an extranonce of `extranonceLength` bytes (the channel's prefix plus
-   * what the device rolls), as an extended job sends it: non-witness serialization, the extranonce at the end of
-   * the scriptSig.
+   * The template's coinbase split around `extranonceLength` bytes of extranonce (what a Stratum V1 pool sends as
+   * coinb1 / coinb2, and an extended channel as its prefix / suffix).
    */
   coinbaseParts(template: BlockTemplate, extranonceLength: number): CoinbaseParts {
     return buildCoinbaseParts({
@@ -148,5 +128,16 @@ export class SyntheticChain {
       outputs: template.outputs,
       locktime: 0,
     });
+  }
+
+  /** The coinbase carrying `extranonce` at the end of its scriptSig, and the resulting merkle root. */
+  coinbaseFor(template: BlockTemplate, extranonce: Uint8Array): ChannelCoinbase {
+    const parts = this.coinbaseParts(template, extranonce.length);
+    const tx = new Uint8Array(parts.prefix.length + extranonce.length + parts.suffix.length);
+    tx.set(parts.prefix, 0);
+    tx.set(extranonce, parts.prefix.length);
+    tx.set(parts.suffix, parts.prefix.length + extranonce.length);
+    const txid = sha256d(tx);
+    return { tx, txid, merkleRoot: merkleRootFromPath(txid, template.merklePath) };
   }
 }

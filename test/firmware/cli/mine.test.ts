@@ -114,7 +114,7 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
   const dir = mkdtempSync(join(tmpdir(), 'hashaxe-cfg-'));
   try {
     const badField = join(dir, 'bad-field.json');
-    writeFileSync(badField, JSON.stringify({ pools: [{ url: 'stratum+tcp://pool:3333' }] }));
+    writeFileSync(badField, JSON.stringify({ pools: [{ url: 'stratum+tcp://pool' }] }));
     const overLimit = join(dir, 'over.json');
     writeFileSync(overLimit, JSON.stringify({ board: 'bitaxe-gamma', settings: { voltageMv: 1500 } }));
     const unknown = join(dir, 'unknown.json');
@@ -134,7 +134,10 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
       [['--state', ''], /--state must be a file path/],
       [['--peripherals', 'hardware'], /needs a real --port/],
       [['--config', join(dir, 'missing.json')], /missing\.json: cannot be read \(ENOENT\)/],
-      [['--config', badField], /pools\[0\]\.url must be sv2\+tcp:\/\/HOST:PORT/],
+      [
+        ['--config', badField],
+        /pools\[0\]\.url must be sv2\+tcp:\/\/HOST:PORT.* \(pool URL "stratum\+tcp:\/\/pool" has no port/,
+      ],
       [['--config', overLimit], /settings\.voltageMv must be between \d+ and \d+ mV on bitaxe-gamma, got 1500/],
       [['--config', unknown], /pool is not a known field/],
       [['--config', notJson], /is not valid JSON/],

@@ -34,7 +34,7 @@ for (const [choice, expected] of [
       assert.equal(info.stratumV2ChannelType, expected);
       const cli = await runCliCaptured(['status', '--api', api]);
       assert.equal(cli.code, 0, cli.stderr);
-      assert.match(cli.stdout, new RegExp(`^pool .* \\(${expected} channel\\)$`, 'm'));
+      assert.match(cli.stdout, new RegExp(`^pool .* \\(SV2 ${expected} channel, difficulty \\S+\\)$`, 'm'));
       const metrics = parsePrometheusText(await (await fetch(`${api}/metrics`)).text());
       const samples = metrics.get('hashaxe_pool_channel_info')?.samples ?? [];
       assert.deepEqual(

@@ -107,7 +107,12 @@ test('--peripherals none over an emulated chain on TCP: the API serves mining fi
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^board +bitaxe-ultra \(BM1366 ×1\), no board control here, chips running$/m);
     assert.match(text.stdout, /^shares +\d+ accepted, 0 rejected/m);
-    assert.match(text.stdout, /^pool +SV2 127\.0\.0\.1:\d+ as /m, 'the protocol, the bare host and its port once');
+    assert.match(text.stdout, /^pool +127\.0\.0\.1:\d+ as /m, 'the bare host and its port once');
+    assert.match(
+      text.stdout,
+      /^pool +\S+ as \S+ \(SV2 (extended|standard) channel, difficulty \S+\)$/m,
+      'the protocol, the channel and the pool difficulty',
+    );
     assert.doesNotMatch(text.stdout, /undefined|null|NaN/);
 
     const fan = await runCliCaptured(['fan', '40', '--api', api]);

@@ -34,7 +34,7 @@ test('on a terminal one status line is rewritten in place; elsewhere plain lines
     assert.ok(!text.includes('\n'), 'never scrolls');
     assert.match(
       text,
-      /H\/s \(pool .*H\/s\) \| shares \d+\/0 \| best \S+ \| hw 0 \| \d+\.\d°C fan \d+%( [\d.]+ W)? \| diff \S+ \(extended\) \| up \d+s/,
+      /H\/s \(pool .*H\/s\) \| shares \d+\/0 \| best \S+ \| hw 0 \| \d+\.\d°C fan \d+%( [\d.]+ W)? \| diff \S+ SV2 \(extended\) \| up \d+s/,
     );
     assert.ok(text.endsWith('\r\x1b[K'), 'cleared');
     const line = StatusReporter.formatLine(t.miner);

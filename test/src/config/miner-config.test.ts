@@ -56,7 +56,11 @@ test('errors name the file, the field and what is allowed', () => {
   const cases: Array<[unknown, RegExp]> = [
     [[], /hashaxe\.json: must be an object, got an array/],
     [{ port: 'COM3' }, /hashaxe\.json: port must be "emulated", "board"/],
-    [{ pools: [{ url: 'stratum+tcp://x:1' }] }, /pools\[0\]\.url must be sv2\+tcp:\/\/HOST:PORT/],
+    [
+      { pools: [{ url: 'http://x:1' }] },
+      /pools\[0\]\.url must be sv2\+tcp:\/\/HOST:PORT\[\/AUTHORITY_KEY\] or stratum\+tcp:\/\/HOST:PORT/,
+    ],
+    [{ pools: [{ url: 'stratum+tcp://x' }] }, /pools\[0\]\.url must be .*\(pool URL "stratum\+tcp:\/\/x" has no port/],
     [{ pools: [{ url: 'sv2+tcp://x:1', extra: 1 }] }, /pools\[0\]\.extra is not a known field/],
     [{ settings: { voltageMv: 'high' } }, /settings\.voltageMv must be a number, got "high"/],
     [{ settings: { fan: { mode: 'turbo' } } }, /settings\.fan\.mode must be one of auto, manual, got "turbo"/],
@@ -95,4 +99,75 @@ test('port and scale parsing', () => {
   assert.equal(parseScale(1), 1);
   assert.equal(parseScale('0'), null);
   assert.equal(parseScale(''), null);
+});
+
+test('pools mix SV2 and Stratum V1; the fields of one protocol are refused on the other, naming the field', () => {
+  const c = validateMinerConfig(
+    {
+      pools: [
+        { url: `sv2+tcp://pool.example:34254/${KEY}`, user: 'me.rig1' },
+        {
+          url: 'stratum+ssl://public-pool.io:4333',
+          user: 'bc1qexample.rig1',
+          password: 'x',
+          suggestDifficulty: 0.5,
+          extranonceSubscribe: true,
+          tlsCa: '/etc/hashaxe/pool.pem',
+          reconnectToOtherHosts: true,
+        },
+        { url: 'stratum+tcp://solo.ckpool.org:3333#xnsub' },
+      ],
+    },
+    'hashaxe.json',
+  );
+  assert.equal(c.pools.length, 3);
+  assert.deepEqual(c.pools[1], {
+    url: 'stratum+ssl://public-pool.io:4333',
+    user: 'bc1qexample.rig1',
+    authorityKey: null,
+    password: 'x',
+    suggestDifficulty: 0.5,
+    extranonceSubscribe: true,
+    tlsCa: '/etc/hashaxe/pool.pem',
+    reconnectToOtherHosts: true,
+  });
+  assert.equal(c.pools[2].user, null);
+  const cases: Array<[unknown, RegExp]> = [
+    [
+      { pools: [{ url: 'stratum+tcp://x:3333', authorityKey: KEY }] },
+      /pools\[0\]\.authorityKey is for sv2\+tcp:\/\/ pools/,
+    ],
+    [{ pools: [{ url: `sv2+tcp://x:1/${KEY}`, password: 'x' }] }, /pools\[0\]\.password is for Stratum V1 pools/],
+    [
+      { pools: [{ url: `sv2+tcp://x:1/${KEY}`, suggestDifficulty: 1 }] },
+      /pools\[0\]\.suggestDifficulty is for Stratum V1 pools/,
+    ],
+    [
+      { pools: [{ url: 'stratum+tcp://x:3333', suggestDifficulty: 0 }] },
+      /pools\[0\]\.suggestDifficulty must be a number above 0/,
+    ],
+    [
+      { pools: [{ url: 'stratum+tcp://x:3333', suggestDifficulty: 'high' }] },
+      /suggestDifficulty must be a number above 0 \(fractions allowed\), got "high"/,
+    ],
+    [
+      { pools: [{ url: 'stratum+tcp://x:3333', extranonceSubscribe: 'yes' }] },
+      /pools\[0\]\.extranonceSubscribe must be true or false/,
+    ],
+    [{ pools: [{ url: 'stratum+tcp://x:3333', tlsCa: '/p.pem' }] }, /pools\[0\]\.tlsCa is for TLS pools/],
+    [
+      { pools: [{ url: 'stratum+tcp://x:3333', password: 'a\nb' }] },
+      /pools\[0\]\.password must be a string of up to 255 printable/,
+    ],
+    [{ pools: [{ url: 'stratum+tcp://x:3333/path' }] }, /has a path; a V1 URL is only host:port/],
+    [{ pools: [{ url: 'stratum+tcp://me:pw@x:3333' }] }, /carries a user/],
+    [{ localPool: { protocol: 'sv3' } }, /localPool\.protocol must be one of sv2, sv1/],
+  ];
+  for (const [json, reason] of cases) {
+    assert.throws(
+      () => validateMinerConfig(json, 'hashaxe.json'),
+      (e: unknown) => e instanceof ConfigFieldError && reason.test(e.message),
+      String(reason),
+    );
+  }
 });
