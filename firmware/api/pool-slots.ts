@@ -8,6 +8,7 @@
  * the secondary next, then the other slots by id. The daemon restarts its upstream with that list or refuses the
  * change with the reason; nothing is stored that is not used.
  */
+import type { ChannelChoice } from '../../src/config/miner-config.js';
 import type { UpstreamPool } from '../daemon/upstream.js';
 import { HttpError } from './http-io.js';
 
@@ -24,8 +25,16 @@ export interface PoolSlot {
   password: string;
   /** SV2: the pool's authority public key (base58check), "" when none. */
   authorityKey: string;
-  /** 0 plain, 1 TLS (V1 over TLS). */
+  /** 0 plain, 1 TLS checked against the system store, 2 TLS also trusting `cert` (V1 over TLS). */
   tls: number;
+  /** tls 2: the PEM certificate trusted for this pool (AxeOS `stratumCert`), "" otherwise. */
+  cert: string;
+  /** SV2: the channel kind asked for (AxeOS knows "standard"/"extended"; a config may say "auto"). */
+  channel: ChannelChoice;
+  /** V1: mining.suggest_difficulty after authorize; 0 = none. */
+  suggestedDifficulty: number;
+  /** V1: mining.extranonce.subscribe (NiceHash). */
+  extranonceSubscribe: boolean;
 }
 
 export interface PoolTable {
@@ -60,7 +69,11 @@ export function slotFromPool(pool: UpstreamPool, id: number): PoolSlot {
     user: pool.user,
     password: pool.password ?? 'x',
     authorityKey: pool.authorityKey ?? (protocol === 'SV2' ? (m?.[4] ?? '') : ''),
-    tls: scheme.includes('ssl') || scheme.includes('tls') ? 1 : 0,
+    tls: scheme.includes('ssl') || scheme.includes('tls') ? (pool.tlsCa ? 2 : 1) : 0,
+    cert: pool.tlsCa ?? '',
+    channel: pool.channel ?? 'auto',
+    suggestedDifficulty: pool.suggestDifficulty ?? 0,
+    extranonceSubscribe: pool.extranonceSubscribe ?? false,
   };
 }
 
@@ -83,7 +96,15 @@ export function poolsOf(table: PoolTable): UpstreamPool[] {
     url: poolUrl(s),
     user: s.user,
     authorityKey: s.protocol === 'SV2' && s.authorityKey !== '' ? s.authorityKey : null,
-    ...(s.protocol === 'SV1' ? { password: s.password } : {}),
+    ...(s.protocol === 'SV2' ? { channel: s.channel } : {}),
+    ...(s.protocol === 'SV1'
+      ? {
+          password: s.password,
+          suggestDifficulty: s.suggestedDifficulty > 0 ? s.suggestedDifficulty : null,
+          extranonceSubscribe: s.extranonceSubscribe,
+          tlsCa: s.tls === 2 && s.cert !== '' ? s.cert : null,
+        }
+      : {}),
   }));
 }
 
@@ -103,12 +124,13 @@ export function axeosPool(slot: PoolSlot, live: LivePool | null): Record<string,
     stratumPort: slot.port,
     stratumUser: slot.user,
     stratumPassword: MASKED_PASSWORD,
-    stratumSuggestedDifficulty: 0,
-    stratumExtranonceSubscribe: false,
+    stratumSuggestedDifficulty: slot.suggestedDifficulty,
+    stratumExtranonceSubscribe: slot.extranonceSubscribe,
     stratumTLS: slot.tls,
-    stratumCert: '',
+    stratumCert: slot.cert,
     stratumDecodeCoinbase: true,
-    stratumV2ChannelType: channel === 'extended' ? 'extended' : 'standard',
+    // The kind in use while this slot mines; otherwise what it asks for ("auto" tries extended first).
+    stratumV2ChannelType: (channel ?? slot.channel) === 'standard' ? 'standard' : 'extended',
     stratumV2AuthorityPubkey: slot.authorityKey,
     stratumV2RequireAuth: slot.protocol === 'SV2' && slot.authorityKey !== '',
   };
@@ -125,10 +147,10 @@ export function flatPoolFields(
     [`${prefix}URL`]: slot?.host ?? '',
     [`${prefix}Port`]: slot?.port ?? 0,
     [`${prefix}User`]: slot?.user ?? '',
-    [`${prefix}SuggestedDifficulty`]: 0,
-    [`${prefix}ExtranonceSubscribe`]: false,
+    [`${prefix}SuggestedDifficulty`]: slot?.suggestedDifficulty ?? 0,
+    [`${prefix}ExtranonceSubscribe`]: slot?.extranonceSubscribe ?? false,
     [`${prefix}TLS`]: slot?.tls ?? 0,
-    [`${prefix}Cert`]: '',
+    [`${prefix}Cert`]: slot?.cert ?? '',
     [`${prefix}DecodeCoinbase`]: true,
     [`${prefix}Protocol`]: slot?.protocol ?? 'SV1',
     [`${prefix}V2AuthorityPubkey`]: slot?.authorityKey ?? '',
@@ -200,8 +222,10 @@ export function parsePoolObject(o: unknown, id: number, prior: PoolSlot | undefi
       throw new HttpError(400, `${where}.stratumTLS must be 0, 1 or 2, got ${describeValue(v)}`);
     }
     tls = v === true ? 1 : v === false ? 0 : v;
-    if (tls === 2)
-      throw new HttpError(400, `${where}.stratumTLS 2 (a custom CA certificate) is not supported by hashaxe`);
+  }
+  const cert = str(o, 'stratumCert', where, 0, 3000) ?? prior?.cert ?? '';
+  if (tls === 2 && !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(cert)) {
+    throw new HttpError(400, `${where}.stratumTLS 2 needs stratumCert: the pool's PEM certificate (or its CA)`);
   }
   if (host !== undefined) {
     const full = /^([a-z0-9+.-]+):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/i.exec(host.trim());
@@ -228,11 +252,31 @@ export function parsePoolObject(o: unknown, id: number, prior: PoolSlot | undefi
   const password = pw === undefined ? (prior?.password ?? 'x') : pw === MASKED_PASSWORD ? (prior?.password ?? 'x') : pw;
   const key =
     str(o, 'stratumV2AuthorityPubkey', where, 0, 128) ?? (prior?.protocol === 'SV2' ? prior.authorityKey : '');
-  flagValue(o, 'stratumExtranonceSubscribe', where);
+  const extranonceSubscribe = flagValue(o, 'stratumExtranonceSubscribe', where) ?? prior?.extranonceSubscribe ?? false;
   flagValue(o, 'stratumDecodeCoinbase', where);
   flagValue(o, 'stratumV2RequireAuth', where);
-  if ('stratumV2ChannelType' in o && o.stratumV2ChannelType !== 'standard' && o.stratumV2ChannelType !== 'extended') {
-    throw new HttpError(400, `${where}.stratumV2ChannelType must be "standard" or "extended"`);
+  let suggestedDifficulty = prior?.suggestedDifficulty ?? 0;
+  if ('stratumSuggestedDifficulty' in o) {
+    const d = o.stratumSuggestedDifficulty;
+    if (typeof d !== 'number' || !Number.isFinite(d) || d < 0 || d > 1e18) {
+      throw new HttpError(
+        400,
+        `${where}.stratumSuggestedDifficulty must be a number from 0 to 1e18, got ${describeValue(d)}`,
+      );
+    }
+    suggestedDifficulty = d;
+  }
+  let channel: ChannelChoice = prior?.channel ?? 'auto';
+  if ('stratumV2ChannelType' in o) {
+    const v = o.stratumV2ChannelType;
+    if (v !== 'standard' && v !== 'extended') {
+      throw new HttpError(
+        400,
+        `${where}.stratumV2ChannelType must be "standard" or "extended", got ${describeValue(v)}`,
+      );
+    }
+    // "extended" is what AxeOS shows for auto too: keep auto (extended first, standard when refused) unless changed.
+    if (!(v === 'extended' && channel === 'auto')) channel = v;
   }
   if (protocol === 'SV2' && key === '') {
     throw new HttpError(
@@ -240,7 +284,20 @@ export function parsePoolObject(o: unknown, id: number, prior: PoolSlot | undefi
       `${where}: an SV2 pool needs its authority public key (stratumV2AuthorityPubkey), so its certificate can be checked`,
     );
   }
-  return { id, protocol, host, port, user, password, authorityKey: protocol === 'SV2' ? key : '', tls };
+  return {
+    id,
+    protocol,
+    host,
+    port,
+    user,
+    password,
+    authorityKey: protocol === 'SV2' ? key : '',
+    tls: protocol === 'SV1' ? tls : 0,
+    cert: protocol === 'SV1' && tls === 2 ? cert : '',
+    channel,
+    suggestedDifficulty,
+    extranonceSubscribe,
+  };
 }
 
 function index(o: Record<string, unknown>, key: string): number | undefined {

@@ -45,8 +45,16 @@ test('configured URLs read as AxeOS slots: bare host, port, protocol, key; and b
   });
   assert.equal(axeosPool(t.slots[1], null).stratumProtocol, 'SV1');
   assert.deepEqual(poolsOf(t), [
-    { url: `sv2+tcp://pool.example:34254/${KEY}`, user: 'w1', authorityKey: KEY },
-    { url: 'stratum+tcp://v1.example:3333', user: 'w2', authorityKey: null, password: 'pw' },
+    { url: `sv2+tcp://pool.example:34254/${KEY}`, user: 'w1', authorityKey: KEY, channel: 'auto' },
+    {
+      url: 'stratum+tcp://v1.example:3333',
+      user: 'w2',
+      authorityKey: null,
+      password: 'pw',
+      suggestDifficulty: null,
+      extranonceSubscribe: false,
+      tlsCa: null,
+    },
   ]);
   const ipv6 = slotFromPool({ url: 'stratum+ssl://[2001:db8::1]:443', user: 'w', authorityKey: null }, 2);
   assert.equal(ipv6.host, '2001:db8::1');
@@ -114,5 +122,67 @@ test('bad pool input is refused with the field named, and never echoes a long va
   assert.deepEqual(
     removePoolSlot({ ...table(), secondaryIndex: 0 }, 1).slots.map((s) => s.id),
     [0],
+  );
+});
+
+test('the channel kind and V1 options round-trip: config → slot → AxeOS fields → PATCH → the pool the daemon mines on', () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const t: PoolTable = {
+    slots: [
+      slotFromPool(
+        { url: `sv2+tcp://pool.example:34254/${KEY}`, user: 'w1', authorityKey: null, channel: 'standard' },
+        0,
+      ),
+      slotFromPool(
+        {
+          url: 'stratum+ssl://v1.example:4333',
+          user: 'w2',
+          authorityKey: null,
+          suggestDifficulty: 512,
+          extranonceSubscribe: true,
+          tlsCa: pem,
+        },
+        1,
+      ),
+    ],
+    primaryIndex: 0,
+    secondaryIndex: 1,
+    useFallback: false,
+  };
+  const sv2 = axeosPool(t.slots[0], null);
+  assert.equal(sv2.stratumV2ChannelType, 'standard', 'what the slot asks for while it is not mining');
+  const v1 = axeosPool(t.slots[1], null);
+  assert.equal(v1.stratumSuggestedDifficulty, 512);
+  assert.equal(v1.stratumExtranonceSubscribe, true);
+  assert.equal(v1.stratumTLS, 2);
+  assert.equal(v1.stratumCert, pem);
+  // The pool page sends every field back as it showed them, with one change each.
+  const next = applyPoolPatch(
+    {
+      pools: [
+        { ...sv2, stratumV2ChannelType: 'extended' },
+        { ...v1, stratumSuggestedDifficulty: 1024, stratumExtranonceSubscribe: false },
+      ],
+    },
+    t,
+  );
+  assert.ok(next);
+  const [a, b] = poolsOf(next);
+  assert.equal(a.channel, 'extended');
+  assert.equal(b.suggestDifficulty, 1024);
+  assert.equal(b.extranonceSubscribe, false);
+  assert.equal(b.tlsCa, pem, 'the trusted certificate kept');
+  assert.equal(b.password, 'x', 'the masked password leaves the old one');
+  // An "extended" shown for an auto slot sent back unchanged keeps auto (extended first, standard if refused).
+  const auto = { ...t, slots: [slotFromPool({ url: `sv2+tcp://p:1/${KEY}`, user: 'w', authorityKey: null }, 0)] };
+  const same = applyPoolPatch({ pools: [axeosPool(auto.slots[0], null)] }, auto);
+  assert.equal(same && poolsOf(same)[0].channel, 'auto');
+  assert.throws(
+    () => applyPoolPatch({ pools: [{ ...v1, stratumTLS: 2, stratumCert: '' }] }, t),
+    (e: unknown) => e instanceof HttpError && /stratumCert/.test(e.message),
+  );
+  assert.throws(
+    () => applyPoolPatch({ pools: [{ ...v1, stratumSuggestedDifficulty: -1 }] }, t),
+    (e: unknown) => e instanceof HttpError && /stratumSuggestedDifficulty/.test(e.message),
   );
 });
