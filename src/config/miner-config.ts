@@ -12,8 +12,8 @@
  *     "api": { "host": "0.0.0.0", "port": 4028, "token": "a-long-random-secret" }
  *   }
  */
-import { readFileSync } from 'node:fs';
 import { parseScale } from '../util/units.js';
+import { JsonFileProblem, readJsonFile } from './json-file.js';
 import { ConfigFieldError, describe, type Json, JsonReader, join } from './json-reader.js';
 
 /**
@@ -107,17 +107,12 @@ export function isSv2Url(text: string): boolean {
 
 /** Reads and validates a config file; throws ConfigFieldError naming the field (exit 2 in the CLI). */
 export function loadMinerConfig(path: string): MinerConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigFieldError(path, '', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = readJsonFile(path);
   } catch (err) {
-    throw new ConfigFieldError(path, '', `is not valid JSON: ${(err as Error).message}`);
+    if (err instanceof JsonFileProblem) throw new ConfigFieldError(path, '', err.message);
+    throw err;
   }
   return validateMinerConfig(json, path);
 }

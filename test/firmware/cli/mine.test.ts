@@ -118,6 +118,9 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
     writeFileSync(unknown, JSON.stringify({ pool: 'x' }));
     const notJson = join(dir, 'broken.json');
     writeFileSync(notJson, '{ "board": ');
+    // A file that is not ours, under a .json name: the error must not quote it.
+    const secret = join(dir, 'secret.json');
+    writeFileSync(secret, 'root:x:0:0:TOPSECRET-line-one\nhashaxe:x:999:999::/var/lib/hashaxe\n');
     const cases: Array<[string[], RegExp]> = [
       [['--port', 'COM3'], /--port must be "emulated", "board" .*, a serial device path/],
       [['--pool', 'http://pool:3333'], /--pool must be sv2\+tcp:\/\/HOST:PORT/],
@@ -132,7 +135,10 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
       [['--config', badField], /pools\[0\]\.url must be sv2\+tcp:\/\/HOST:PORT/],
       [['--config', overLimit], /settings\.voltageMv must be between \d+ and \d+ mV on bitaxe-gamma, got 1500/],
       [['--config', unknown], /pool is not a known field/],
-      [['--config', notJson], /is not valid JSON/],
+      [['--config', notJson], /broken\.json: is not valid JSON \(line 1, column 12\)$/m],
+      [['--board', '../../etc/passwd'], /is neither a board name nor a path to a \.json board file/],
+      [['--board', secret], /secret\.json: is not valid JSON \(line 1, column 1\)$/m],
+      [['--config', secret], /secret\.json: is not valid JSON \(line 1, column 1\)$/m],
       [['--authority', 'nonsense'], /--authority: authority key/],
       [['extra'], /Unexpected argument 'extra'/],
     ];
@@ -141,6 +147,7 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
       assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, reason, argv.join(' '));
       assert.ok(isOneLineReason(r.stderr), `${argv.join(' ')}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /TOPSECRET|root:x|hashaxe:x/, 'never echoes a file that is not JSON');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
