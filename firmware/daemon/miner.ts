@@ -27,7 +27,7 @@ import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '..
 import { bringUpChain } from './chain-bringup.js';
 import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
-import { readLifetimeState, writeLifetimeState } from './lifetime-state.js';
+import { LifetimeStateKeeper } from './lifetime-state.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
 import { redact, Upstream, type UpstreamPool } from './upstream.js';
 
@@ -105,12 +105,8 @@ export class Miner {
   private readonly log: BoardLog;
   private readonly watchdog: ChainWatchdog;
   private watchdogTimer: NodeJS.Timeout | null = null;
-  /** All-time best difficulty from `--state` (0 without one), what was last written, and the save timer. */
-  private lifetimeBest = 0;
-  private savedBest = 0;
-  private stateTimer: NodeJS.Timeout | null = null;
-  private stateWarning: string | null = null;
-  private stateSave: Promise<void> = Promise.resolve();
+  /** The all-time best difficulty in `--state` (null without one). */
+  private stateKeeper: LifetimeStateKeeper | null = null;
   private recovering = false;
   private watchdogGaveUp = false;
   private chainRestarts = 0;
@@ -204,12 +200,12 @@ export class Miner {
     const { config, board } = this.options;
     const model = board.asic.model.toLowerCase() as ChipModelName;
     if (config.stateFile !== null) {
-      const { state, warning } = await readLifetimeState(config.stateFile);
-      if (warning !== null) this.log.warn(warning);
-      this.lifetimeBest = state.bestDifficulty;
-      this.savedBest = state.bestDifficulty;
-      this.stateTimer = setInterval(() => void this.saveLifetimeState(), STATE_SAVE_INTERVAL_MS);
-      this.stateTimer.unref();
+      this.stateKeeper = new LifetimeStateKeeper({
+        path: config.stateFile,
+        sessionBest: () => this.engineRef?.stats.bestDifficulty ?? 0,
+        log: this.log,
+      });
+      await this.stateKeeper.start();
     }
     // Hardware: the board's peripherals and the line to its chips.
     if (config.port.kind === 'emulated') {
@@ -433,6 +429,7 @@ export class Miner {
           log: this.log,
           sensorLabels: board.peripherals.asicTemp.map((t) => `${t.part}@${t.address}`),
         });
+        this.log.info(`HTTP API on ${this.api.url}`);
       } catch (err) {
         this.log.warn(`HTTP API not started: ${describe(err)}`);
       }
@@ -522,9 +519,7 @@ export class Miner {
       sharesRejected: s?.sharesRejected ?? 0,
       rejectReasons: s?.rejectReasons ?? {},
       bestDifficulty: s?.bestDifficulty ?? 0,
-      ...(this.options.config.stateFile !== null
-        ? { bestDifficultyAllTime: Math.max(this.lifetimeBest, s?.bestDifficulty ?? 0) }
-        : {}),
+      ...(this.stateKeeper !== null ? { bestDifficultyAllTime: this.stateKeeper.allTimeBest } : {}),
       ...(up?.difficulty != null ? { poolDifficulty: up.difficulty } : {}),
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       hwErrors: s?.hwErrors ?? 0,
@@ -592,31 +587,8 @@ export class Miner {
     return this.stopping;
   }
 
-  /** Writes the all-time best difficulty when this session beat it, one write at a time (timer and stop). */
-  private saveLifetimeState(): Promise<void> {
-    this.stateSave = this.stateSave.then(() => this.writeLifetimeStateIfBetter());
-    return this.stateSave;
-  }
-
-  /** A failure is one warning per reason; mining goes on. */
-  private async writeLifetimeStateIfBetter(): Promise<void> {
-    const path = this.options.config.stateFile;
-    if (path === null) return;
-    const best = Math.max(this.lifetimeBest, this.engineRef?.stats.snapshot().bestDifficulty ?? 0);
-    if (best <= this.savedBest) return;
-    try {
-      await writeLifetimeState(path, { bestDifficulty: best });
-      this.savedBest = best;
-    } catch (err) {
-      const why = `state file ${path} cannot be written: ${describe(err)}`;
-      if (why !== this.stateWarning) this.log.warn(why);
-      this.stateWarning = why;
-    }
-  }
-
   private async shutdown(): Promise<void> {
     if (this.watchdogTimer !== null) clearInterval(this.watchdogTimer);
-    if (this.stateTimer !== null) clearInterval(this.stateTimer);
     this.engineRef?.stop();
     await this.upstream?.stop().catch(() => undefined);
     await this.api?.close().catch(() => undefined);
@@ -626,12 +598,9 @@ export class Miner {
     await this.localPool?.close().catch(() => undefined);
     if (this.rig !== null) await this.rig.close().catch(() => undefined);
     else await this.hardware?.close().catch(() => undefined);
-    await this.saveLifetimeState();
+    await this.stateKeeper?.stop();
   }
 }
-
-/** How often a better all-time difficulty is written to the state file (and once more at stop). */
-const STATE_SAVE_INTERVAL_MS = 30_000;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
