@@ -13,6 +13,8 @@ export interface JobSourceTimings {
   stallTimeoutMs: number;
   shareTimeoutMs: number;
   unansweredSharesTimeoutMs: number;
+  /** Whether this machine's clock is synchronised (a certificate refused only for our clock is retried). */
+  clockSynchronised?: () => boolean | null;
 }
 
 /** Opens (without connecting) the source for `pool`; throws with the reason when its URL or key is unusable. */
@@ -29,6 +31,7 @@ export function openJobSource(pool: UpstreamPool, t: JobSourceTimings): JobSourc
         stallTimeoutMs: t.stallTimeoutMs,
         shareTimeoutMs: t.shareTimeoutMs,
         unansweredSharesTimeoutMs: t.unansweredSharesTimeoutMs,
+        ...(t.clockSynchronised !== undefined ? { clockSynchronised: t.clockSynchronised } : {}),
       });
     default:
       throw new Error(`pool URL ${pool.url}: unsupported scheme ${scheme === '' ? '(none)' : `"${scheme}"`}`);

@@ -26,6 +26,7 @@ import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board
 import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '../board/hardware.js';
 import { bringUpChain } from './chain-bringup.js';
 import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
+import { systemClockSynchronised } from './clock-sync.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
 import { LifetimeStateKeeper } from './lifetime-state.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
@@ -53,6 +54,8 @@ export interface MinerOptions {
   };
   /** Wait this long for the first pool channel before `start` returns (the boot report names the pool). */
   connectWaitMs?: number;
+  /** Whether the system clock is synchronised (default: the system's own flag, clock-sync.ts). */
+  clockSynchronised?: () => boolean | null;
 }
 
 /** The final line of `hashaxe mine --duration N --json`. */
@@ -400,6 +403,7 @@ export class Miner {
         down: () => this.engine.upstreamDown(),
       },
       log: this.log,
+      clockSynchronised: this.options.clockSynchronised ?? (() => systemClockSynchronised()),
       ...(this.options.timings?.stallTimeoutMs !== undefined
         ? { stallTimeoutMs: this.options.timings.stallTimeoutMs }
         : {}),

@@ -47,7 +47,7 @@ import {
   UpdateChannelError,
 } from '../messages/mining.js';
 import { parseAuthorityKey } from '../noise/authority-key.js';
-import { DEFAULT_CERTIFICATE_LEEWAY_SEC } from '../noise/certificate.js';
+import { type ClockSyncCheck, DEFAULT_CERTIFICATE_LEEWAY_SEC } from '../noise/certificate.js';
 import { type CloseInfo, type ConnectionLimits, Sv2ConnectError, Sv2Connection } from '../transport/connection.js';
 import type { ActiveJob, ChainTip, MiningChannelInfo } from './channel.js';
 import { PendingShares, type ResolvedShare, type ShareStats } from './pending-shares.js';
@@ -86,6 +86,11 @@ export interface MiningClientOptions {
   versionRollingMask?: number;
   clock?: Clock;
   certificateLeewaySec?: number;
+  /**
+   * Whether this machine's clock is synchronised: a certificate outside its window while it is not fails with
+   * code 'clock-not-synchronised' (retry the same pool later) instead of 'certificate-not-yet-valid'.
+   */
+  clockSynchronised?: ClockSyncCheck;
   /** Connect + handshake. */
   handshakeTimeoutMs?: number;
   /** SetupConnection and OpenStandardMiningChannel answers. */
@@ -386,6 +391,9 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
           authorityKey: this.authorityKey,
           nowSec: () => this.clock.nowMs() / 1000,
           certificateLeewaySec: this.options.certificateLeewaySec ?? DEFAULT_CERTIFICATE_LEEWAY_SEC,
+          ...(this.options.clockSynchronised !== undefined
+            ? { clockSynchronised: this.options.clockSynchronised }
+            : {}),
         },
         limits,
         signal: attempt.signal,
