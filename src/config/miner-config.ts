@@ -232,7 +232,11 @@ function readSettings(r: JsonReader, value: unknown): SettingsOverrides {
  */
 export function checkSettingsForBoard(
   settings: SettingsOverrides,
-  limits: { frequencyMhz: { min: number; max: number }; voltageMv: { min: number; max: number } },
+  limits: {
+    frequencyMhz: { min: number; max: number };
+    voltageMv: { min: number; max: number };
+    manualFanPercent: { min: number };
+  },
   boardName: string,
   source: string,
 ): void {
@@ -250,6 +254,15 @@ export function checkSettingsForBoard(
       source,
       'settings.voltageMv',
       `must be between ${limits.voltageMv.min} and ${limits.voltageMv.max} mV on ${boardName}, got ${v}`,
+    );
+  }
+  const fan = settings.fanPercent;
+  if (fan !== undefined && fan < limits.manualFanPercent.min) {
+    throw new ConfigFieldError(
+      source,
+      'settings.fan.percent',
+      `must be at least ${limits.manualFanPercent.min} % on ${boardName} (its manual fan floor: slower, the chips ` +
+        `can overheat at full power; use "mode": "auto" for a quieter fan), got ${fan}`,
     );
   }
 }

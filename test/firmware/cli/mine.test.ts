@@ -114,6 +114,8 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
     writeFileSync(badField, JSON.stringify({ pools: [{ url: 'stratum+tcp://pool:3333' }] }));
     const overLimit = join(dir, 'over.json');
     writeFileSync(overLimit, JSON.stringify({ board: 'bitaxe-gamma', settings: { voltageMv: 1500 } }));
+    const slowFan = join(dir, 'slow-fan.json');
+    writeFileSync(slowFan, JSON.stringify({ settings: { fan: { mode: 'manual', percent: 10 } } }));
     const unknown = join(dir, 'unknown.json');
     writeFileSync(unknown, JSON.stringify({ pool: 'x' }));
     const notJson = join(dir, 'broken.json');
@@ -135,6 +137,7 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
       [['--config', badField], /pools\[0\]\.url must be sv2\+tcp:\/\/HOST:PORT/],
       [['--config', overLimit], /settings\.voltageMv must be between \d+ and \d+ mV on bitaxe-gamma, got 1500/],
       [['--config', unknown], /pool is not a known field/],
+      [['--config', slowFan], /slow-fan\.json: settings\.fan\.percent must be at least 40 % on bitaxe-ultra/],
       [['--config', notJson], /broken\.json: is not valid JSON \(line 1, column 12\)$/m],
       [['--board', '../../etc/passwd'], /is neither a board name nor a path to a \.json board file/],
       [['--board', secret], /secret\.json: is not valid JSON \(line 1, column 1\)$/m],

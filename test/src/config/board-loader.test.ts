@@ -226,6 +226,12 @@ const bad: Array<[string, (j: JsonObject) => void, RegExp]> = [
   ],
   ['unknown field', (j) => put(j, 'limits.voltageMV', { max: 1 }), /limits\.voltageMV is not a known field/],
   ['missing field', (j) => put(j, 'uart.fastBaud', undefined), /uart\.fastBaud is required/],
+  ['no manual fan floor', (j) => put(j, 'limits.manualFanPercent', undefined), /limits\.manualFanPercent is required/],
+  [
+    'manual fan floor over 100',
+    (j) => put(j, 'limits.manualFanPercent.min', 101),
+    /limits\.manualFanPercent\.min must be ≤ 100, got 101/,
+  ],
   ['reset line out of range', (j) => put(j, 'gpio.reset.line', 99), /gpio\.reset\.line must be ≤ 53, got 99/],
   [
     'same line twice',
