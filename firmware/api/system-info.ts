@@ -83,6 +83,7 @@ export function buildSystemInfo(
       hardwareFault: t.hardwareFault,
       warnings: t.warnings,
       limits: board.limits,
+      ...(m.uart !== undefined ? { uart: m.uart } : {}),
     },
   };
   // AxeOS adds these only when set; tools test for their presence.
@@ -122,6 +123,7 @@ export function buildSystemInfoWithoutBoard(
       boardControl: false,
       asicRunning: chain?.running ?? false,
       limits: board.limits,
+      ...(m.uart !== undefined ? { uart: m.uart } : {}),
     },
   };
 }

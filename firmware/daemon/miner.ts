@@ -9,7 +9,7 @@
  */
 import { Bm13xxChain } from '../../drivers/asic/bm13xx-chain.js';
 import type { ChipModelName } from '../../drivers/asic/chip-model.js';
-import type { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
+import type { EmulatedChain, EmulatorFaults } from '../../drivers/emulator/bm13xx-emulator.js';
 import { openTransport } from '../../drivers/transport/open-transport.js';
 import type { Transport } from '../../drivers/transport/transport.js';
 import { MAX_TARGET } from '../../src/bitcoin/target.js';
@@ -24,12 +24,13 @@ import type { MiningStatus } from '../api/mining-status.js';
 import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
 import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '../board/hardware.js';
-import { bringUpChain } from './chain-bringup.js';
-import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
+import { type BringUpRetry, bringUpChain } from './chain-bringup.js';
+import { ChainWatchdog, type ChipErrorRate, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
 import { systemClockSynchronised } from './clock-sync.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
 import { LifetimeStateKeeper } from './lifetime-state.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
+import { UartHealth, type UartHealthPolicy } from './uart-health.js';
 import { redact, Upstream, type UpstreamPool } from './upstream.js';
 
 /** How the board's fan, sensors, regulator and reset line are reached. */
@@ -51,7 +52,13 @@ export interface MinerOptions {
     retryMinMs?: number;
     failbackMs?: number;
     watchdog?: Partial<WatchdogPolicy>;
+    uartHealth?: Partial<UartHealthPolicy>;
+    bringUpRetry?: Partial<BringUpRetry>;
   };
+  /** Tests: faults of the in-process emulated chain from before its first bring-up (line noise, bad nonces). */
+  emulatorFaults?: EmulatorFaults;
+  /** Tests: seed of the in-process emulated chain's line noise (same seed, same noise). */
+  emulatorLineSeed?: number;
   /** Wait this long for the first pool channel before `start` returns (the boot report names the pool). */
   connectWaitMs?: number;
   /** Whether the system clock is synchronised (default: the system's own flag, clock-sync.ts). */
@@ -108,6 +115,7 @@ export class Miner {
   private readonly log: BoardLog;
   private readonly watchdog: ChainWatchdog;
   private watchdogTimer: NodeJS.Timeout | null = null;
+  private readonly uartHealth: UartHealth;
   /** The all-time best difficulty in `--state` (null without one). */
   private stateKeeper: LifetimeStateKeeper | null = null;
   private recovering = false;
@@ -119,6 +127,7 @@ export class Miner {
   private constructor(private readonly options: MinerOptions) {
     this.log = options.log;
     this.watchdog = new ChainWatchdog({ ...DEFAULT_WATCHDOG, ...options.timings?.watchdog });
+    this.uartHealth = new UartHealth(options.log, options.timings?.uartHealth);
   }
 
   /** Boots everything; on failure everything already started is shut down and MinerStartError says why. */
@@ -216,6 +225,8 @@ export class Miner {
       this.rig = await startEmulatedRig(board, {
         ...config.emulator,
         referenceFrequencyMhz: config.settings.frequencyMhz ?? board.defaults.frequencyMhz,
+        ...(this.options.emulatorFaults !== undefined ? { faults: this.options.emulatorFaults } : {}),
+        ...(this.options.emulatorLineSeed !== undefined ? { lineSeed: this.options.emulatorLineSeed } : {}),
       });
       this.hardware = this.rig.hardware;
       const line = this.rig.line;
@@ -268,11 +279,14 @@ export class Miner {
         const r = await bringUpChain(chain, transport, {
           initialBaud: board.uart.baud,
           frequencyMhz: this.control?.getSettings().frequencyMhz ?? frequencyMhz,
+          log: this.log,
+          ...(this.options.timings?.bringUpRetry !== undefined ? { retry: this.options.timings.bringUpRetry } : {}),
         });
         this.bringUpError = null;
         this.chipsUp = true;
         this.log.info(
-          `${r.chipCount}× ${board.asic.model} enumerated, init at ${r.frequencyMhz.toFixed(2)} MHz, UART ${r.baud} baud (${r.tookMs} ms)`,
+          `${r.chipCount}× ${board.asic.model} enumerated${r.attempts > 1 ? ` (attempt ${r.attempts})` : ''}, ` +
+            `init at ${r.frequencyMhz.toFixed(2)} MHz, UART ${r.baud} baud (${r.tookMs} ms)`,
         );
         this.resumeMining();
       } catch (err) {
@@ -440,36 +454,67 @@ export class Miner {
     }
   }
 
+  /** The line's running totals now, for the UART health figures. */
+  private observeUart(now: number): void {
+    const chain = this.chain;
+    const engine = this.engineRef;
+    if (chain === null || engine === null) return;
+    const c = chain.stats();
+    const chips = engine.stats.snapshot().chips.map((x) => ({ nonces: x.nonces, hwErrors: x.hwErrors }));
+    this.uartHealth.observe(now, { crcErrors: c.crcErrors, droppedBytes: c.droppedBytes, frames: c.frames, chips });
+  }
+
+  /** The chip with the highest hardware-error share over the UART health window, or null before any. */
+  private worstChipErrors(): ChipErrorRate | null {
+    let worst: ChipErrorRate | null = null;
+    this.uartHealth.chipRates().forEach((r, chip) => {
+      if (worst === null || r.fraction > worst.fraction) worst = { chip, errors: r.errors, fraction: r.fraction };
+    });
+    return worst;
+  }
+
   /**
-   * Power-cycles a chain that went silent while mining, and retries a bring-up that failed (a chip that did not
-   * answer after a power cycle) — both within the watchdog's hourly budget (see chain-watchdog.ts).
+   * Power-cycles a chain that went silent while mining, or whose chips' hardware-error rate stayed high, and
+   * retries a bring-up that failed (a chip that did not answer after a power cycle) — all within the
+   * watchdog's hourly budget (see chain-watchdog.ts).
    */
   private async checkChain(): Promise<void> {
     const engine = this.engineRef;
-    if (engine === null || this.recovering || this.stopping !== null || this.watchdogGaveUp) return;
+    if (engine === null || this.stopping !== null) return;
     const now = Date.now();
-    let silentMs: number;
-    let expectedMs: number;
+    this.observeUart(now);
+    if (this.recovering || this.watchdogGaveUp) return;
+    let verdict: ReturnType<ChainWatchdog['check']>;
     let why: string;
     if (this.chipsUp) {
       if (!(this.upstream?.state.connected ?? false)) return;
-      silentMs = engine.silentForMs();
-      expectedMs = engine.expectedResultIntervalMs();
+      const silentMs = engine.silentForMs();
+      const expectedMs = engine.expectedResultIntervalMs();
       why = `no nonces from the chips for ${Math.round(silentMs / 1000)} s while mining (about one every ${expectedMs.toFixed(0)} ms expected)`;
+      verdict = this.watchdog.check(now, silentMs, expectedMs);
+      if (verdict === 'ok') {
+        const worst = this.worstChipErrors();
+        verdict = this.watchdog.checkErrors(now, worst);
+        if (worst !== null && verdict !== 'ok') {
+          why =
+            `chip ${worst.chip}: ${(worst.fraction * 100).toFixed(0)} % of its nonces were hardware errors ` +
+            `(${worst.errors} in the last ${Math.round(this.uartHealth.coveredMs / 1000)} s), for over ` +
+            `${Math.round((this.options.timings?.watchdog?.hwErrorSustainMs ?? DEFAULT_WATCHDOG.hwErrorSustainMs) / 1000)} s`;
+        }
+      }
     } else {
       const t = this.control?.telemetry();
       const latched = t !== undefined && (t.overheat !== null || t.hardwareFault !== null);
       if (this.bringUpError === null || latched) return;
-      silentMs = now - this.lastRecoveryMs;
-      expectedMs = 0;
       why = `the chips did not come up (${this.bringUpError.message})`;
+      verdict = this.watchdog.check(now, now - this.lastRecoveryMs, 0);
     }
-    const verdict = this.watchdog.check(now, silentMs, expectedMs);
     if (verdict === 'ok') return;
     if (verdict === 'gave-up') {
       this.watchdogGaveUp = true;
       this.log.error(
-        `the chips stay silent after ${this.watchdog.restartCount} power cycles this hour; leaving them alone (check the board, then restart hashaxe)`,
+        `${why}; the chain was power-cycled ${this.watchdog.restartCount} times this hour already: leaving it ` +
+          `alone (check the board, then restart hashaxe)`,
       );
       return;
     }
@@ -479,7 +524,7 @@ export class Miner {
     this.log.warn(`${why}: power-cycling the chain`);
     try {
       if (this.control !== null) {
-        await this.control.powerOff('watchdog: the chips went silent');
+        await this.control.powerOff('watchdog: restarting the chain');
         await this.control.powerOn();
       } else {
         await this.bringUp?.();
@@ -488,6 +533,8 @@ export class Miner {
       this.log.error(`chain restart failed: ${describe(err)}`);
     } finally {
       this.lastRecoveryMs = Date.now();
+      // The new run is judged on its own errors, not on the window that led to the restart.
+      this.uartHealth.reset();
       this.recovering = false;
     }
   }
@@ -533,6 +580,7 @@ export class Miner {
           ? null
           : { url: redact(poolUrl), port: poolPort(poolUrl), user: up?.pool.user ?? '', protocol: 'SV2' },
       miningPaused: !this.chipsUp || !(up?.connected ?? false),
+      ...(this.chain !== null ? { uart: this.uartHealth.snapshot() } : {}),
     };
   }
 
