@@ -62,16 +62,21 @@ test('auto: the PID raises the fan above the target, never under its minimum, an
   await loop.apply(0, { override: null, powered: true, asicTemps: [null] }, true);
   assert.equal(loop.reason, 'startup', 'no reading yet: the startup speed');
   let now = 0;
-  for (let i = 0; i < 300; i++) await loop.apply((now += 100), running(72), true);
+  /** One control period later (or `ms` later). */
+  const later = (ms = 100): number => {
+    now += ms;
+    return now;
+  };
+  for (let i = 0; i < 300; i++) await loop.apply(later(), running(72), true);
   const hot = loop.percent;
   assert.ok(hot > 90, `72 °C against a 60 °C target drives the fan up (${hot} %)`);
-  for (let i = 0; i < 600; i++) await loop.apply((now += 100), running(40), true);
+  for (let i = 0; i < 600; i++) await loop.apply(later(), running(40), true);
   assert.equal(loop.percent, 25, 'cold: down to the PID minimum, not below');
-  await loop.apply((now += DEFAULT_POLICY.fanRewriteMs), running(40), true);
+  await loop.apply(later(DEFAULT_POLICY.fanRewriteMs), running(40), true);
   const writes = fan.writes.length;
-  for (let i = 0; i < 10; i++) await loop.apply((now += 100), running(40), true);
+  for (let i = 0; i < 10; i++) await loop.apply(later(), running(40), true);
   assert.equal(fan.writes.length, writes, 'no write while nothing moves');
-  await loop.apply((now += DEFAULT_POLICY.fanRewriteMs), running(40), true);
+  await loop.apply(later(DEFAULT_POLICY.fanRewriteMs), running(40), true);
   assert.equal(fan.writes.length, writes + 1, 'rewritten after fanRewriteMs (a browned-out controller forgets)');
 });
 
