@@ -25,12 +25,13 @@ import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
 import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '../board/hardware.js';
 import { type BringUpRetry, bringUpChain } from './chain-bringup.js';
-import { ChainWatchdog, type ChipErrorRate, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
+import { ChainSupervisor } from './chain-supervisor.js';
+import type { WatchdogPolicy } from './chain-watchdog.js';
 import { systemClockSynchronised } from './clock-sync.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
 import { LifetimeStateKeeper } from './lifetime-state.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
-import { UartHealth, type UartHealthPolicy } from './uart-health.js';
+import type { UartHealthPolicy } from './uart-health.js';
 import { redact, Upstream, type UpstreamPool } from './upstream.js';
 
 /** How the board's fan, sensors, regulator and reset line are reached. */
@@ -113,21 +114,36 @@ export class Miner {
   private stopping: Promise<void> | null = null;
   private pools: UpstreamPool[] = [];
   private readonly log: BoardLog;
-  private readonly watchdog: ChainWatchdog;
-  private watchdogTimer: NodeJS.Timeout | null = null;
-  private readonly uartHealth: UartHealth;
+  private readonly supervisor: ChainSupervisor;
   /** The all-time best difficulty in `--state` (null without one). */
   private stateKeeper: LifetimeStateKeeper | null = null;
-  private recovering = false;
-  private watchdogGaveUp = false;
-  private chainRestarts = 0;
-  private lastRecoveryMs = 0;
   private bringUp: (() => Promise<void>) | null = null;
 
   private constructor(private readonly options: MinerOptions) {
     this.log = options.log;
-    this.watchdog = new ChainWatchdog({ ...DEFAULT_WATCHDOG, ...options.timings?.watchdog });
-    this.uartHealth = new UartHealth(options.log, options.timings?.uartHealth);
+    this.supervisor = new ChainSupervisor({
+      log: options.log,
+      ...(options.timings?.watchdog !== undefined ? { watchdog: options.timings.watchdog } : {}),
+      ...(options.timings?.uartHealth !== undefined ? { uartHealth: options.timings.uartHealth } : {}),
+      chainStats: () => this.chain?.stats() ?? null,
+      engine: () => this.engineRef,
+      chipsUp: () => this.chipsUp,
+      poolConnected: () => this.upstream?.state.connected ?? false,
+      bringUpError: () => this.bringUpError,
+      latched: () => {
+        const t = this.control?.telemetry();
+        return t !== undefined && (t.overheat !== null || t.hardwareFault !== null);
+      },
+      powerCycle: async () => {
+        if (this.control !== null) {
+          await this.control.powerOff('watchdog: restarting the chain');
+          await this.control.powerOn();
+        } else {
+          await this.bringUp?.();
+        }
+      },
+      stopping: () => this.stopping !== null,
+    });
   }
 
   /** Boots everything; on failure everything already started is shut down and MinerStartError says why. */
@@ -428,8 +444,7 @@ export class Miner {
       ...(this.options.timings?.failbackMs !== undefined ? { failbackMs: this.options.timings.failbackMs } : {}),
     });
     this.upstream.start();
-    this.watchdogTimer = setInterval(() => void this.checkChain(), 1000);
-    this.watchdogTimer.unref();
+    this.supervisor.start();
     await this.upstream.waitConnected(this.options.connectWaitMs ?? 5000);
 
     if (config.api.enabled) {
@@ -451,91 +466,6 @@ export class Miner {
       } catch (err) {
         this.log.warn(`HTTP API not started: ${describe(err)}`);
       }
-    }
-  }
-
-  /** The line's running totals now, for the UART health figures. */
-  private observeUart(now: number): void {
-    const chain = this.chain;
-    const engine = this.engineRef;
-    if (chain === null || engine === null) return;
-    const c = chain.stats();
-    const chips = engine.stats.snapshot().chips.map((x) => ({ nonces: x.nonces, hwErrors: x.hwErrors }));
-    this.uartHealth.observe(now, { crcErrors: c.crcErrors, droppedBytes: c.droppedBytes, frames: c.frames, chips });
-  }
-
-  /** The chip with the highest hardware-error share over the UART health window, or null before any. */
-  private worstChipErrors(): ChipErrorRate | null {
-    let worst: ChipErrorRate | null = null;
-    this.uartHealth.chipRates().forEach((r, chip) => {
-      if (worst === null || r.fraction > worst.fraction) worst = { chip, errors: r.errors, fraction: r.fraction };
-    });
-    return worst;
-  }
-
-  /**
-   * Power-cycles a chain that went silent while mining, or whose chips' hardware-error rate stayed high, and
-   * retries a bring-up that failed (a chip that did not answer after a power cycle) — all within the
-   * watchdog's hourly budget (see chain-watchdog.ts).
-   */
-  private async checkChain(): Promise<void> {
-    const engine = this.engineRef;
-    if (engine === null || this.stopping !== null) return;
-    const now = Date.now();
-    this.observeUart(now);
-    if (this.recovering || this.watchdogGaveUp) return;
-    let verdict: ReturnType<ChainWatchdog['check']>;
-    let why: string;
-    if (this.chipsUp) {
-      if (!(this.upstream?.state.connected ?? false)) return;
-      const silentMs = engine.silentForMs();
-      const expectedMs = engine.expectedResultIntervalMs();
-      why = `no nonces from the chips for ${Math.round(silentMs / 1000)} s while mining (about one every ${expectedMs.toFixed(0)} ms expected)`;
-      verdict = this.watchdog.check(now, silentMs, expectedMs);
-      if (verdict === 'ok') {
-        const worst = this.worstChipErrors();
-        verdict = this.watchdog.checkErrors(now, worst);
-        if (worst !== null && verdict !== 'ok') {
-          why =
-            `chip ${worst.chip}: ${(worst.fraction * 100).toFixed(0)} % of its nonces were hardware errors ` +
-            `(${worst.errors} in the last ${Math.round(this.uartHealth.coveredMs / 1000)} s), for over ` +
-            `${Math.round((this.options.timings?.watchdog?.hwErrorSustainMs ?? DEFAULT_WATCHDOG.hwErrorSustainMs) / 1000)} s`;
-        }
-      }
-    } else {
-      const t = this.control?.telemetry();
-      const latched = t !== undefined && (t.overheat !== null || t.hardwareFault !== null);
-      if (this.bringUpError === null || latched) return;
-      why = `the chips did not come up (${this.bringUpError.message})`;
-      verdict = this.watchdog.check(now, now - this.lastRecoveryMs, 0);
-    }
-    if (verdict === 'ok') return;
-    if (verdict === 'gave-up') {
-      this.watchdogGaveUp = true;
-      this.log.error(
-        `${why}; the chain was power-cycled ${this.watchdog.restartCount} times this hour already: leaving it ` +
-          `alone (check the board, then restart hashaxe)`,
-      );
-      return;
-    }
-    this.recovering = true;
-    this.chainRestarts++;
-    this.lastRecoveryMs = now;
-    this.log.warn(`${why}: power-cycling the chain`);
-    try {
-      if (this.control !== null) {
-        await this.control.powerOff('watchdog: restarting the chain');
-        await this.control.powerOn();
-      } else {
-        await this.bringUp?.();
-      }
-    } catch (err) {
-      this.log.error(`chain restart failed: ${describe(err)}`);
-    } finally {
-      this.lastRecoveryMs = Date.now();
-      // The new run is judged on its own errors, not on the window that led to the restart.
-      this.uartHealth.reset();
-      this.recovering = false;
     }
   }
 
@@ -580,7 +510,7 @@ export class Miner {
           ? null
           : { url: redact(poolUrl), port: poolPort(poolUrl), user: up?.pool.user ?? '', protocol: 'SV2' },
       miningPaused: !this.chipsUp || !(up?.connected ?? false),
-      ...(this.chain !== null ? { uart: this.uartHealth.snapshot() } : {}),
+      ...(this.chain !== null ? { uart: this.supervisor.uartSnapshot() } : {}),
     };
   }
 
@@ -626,7 +556,7 @@ export class Miner {
       sharesSubmitted: s?.sharesSubmitted ?? 0,
       sharesDroppedStale: s?.sharesDroppedStale ?? 0,
       hwErrorsPerChip: (s?.chips ?? []).map((x) => x.hwErrors),
-      chainRestarts: this.chainRestarts,
+      chainRestarts: this.supervisor.chainRestarts,
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       board: this.options.board.name,
       pool: this.upstream !== null ? redact(this.upstream.state.pool.url) : null,
@@ -640,7 +570,7 @@ export class Miner {
   }
 
   private async shutdown(): Promise<void> {
-    if (this.watchdogTimer !== null) clearInterval(this.watchdogTimer);
+    this.supervisor.stop();
     this.engineRef?.stop();
     await this.upstream?.stop().catch(() => undefined);
     await this.api?.close().catch(() => undefined);
