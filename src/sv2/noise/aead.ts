@@ -3,7 +3,7 @@
  *
  * Why a library and not a copy of our own: a cipher is the one place where a reviewer should find nothing to
  * review. Why OpenSSL and not `@noble/ciphers`: both were measured on SV2 frame sizes (`npm run bench --
- * sv2.aead`): OpenSSL seals and opens 1.4× as many 6–24-byte messages per second as noble, 2× at 200 bytes and
+ * sv2.aead`): OpenSSL seals and opens 1.4–2× as many 6–24-byte messages per second as noble, 2× at 200 bytes and
  * 3× at 2 kB.
  *
  * OpenSSL's cost is mostly per call: every nonce needs a fresh cipher context (JS argument checks, an EVP
