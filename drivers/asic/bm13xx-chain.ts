@@ -104,6 +104,8 @@ export interface ChainStats {
   readonly crcErrors: number;
   /** Bytes skipped while resynchronising. */
   readonly droppedBytes: number;
+  /** Response frames that passed the CRC and were delivered (with `crcErrors`, the line's error rate). */
+  readonly frames: number;
   /** Results for a job id with no live slot (old job, or invalidated by a new block). */
   readonly staleJobs: number;
   /** Results whose rolled version bits fall outside the job's mask (or a midstate index never sent). */
@@ -254,6 +256,7 @@ export class Bm13xxChain implements MiningChain {
       chips: this.counters.map((c) => ({ ...c })),
       crcErrors: this.framer.crcErrors,
       droppedBytes: this.framer.droppedBytes,
+      frames: this.framer.frames,
       ...this.stat,
     };
   }

@@ -143,6 +143,37 @@ function render(
     'Nonces that did not hash to the ticket difficulty (hardware errors), per chip.',
     m.chips.map((c, i) => [{ chip: String(i) }, c.hwErrors]),
   );
+  const uart = m.uart;
+  e.family(
+    'hashaxe_uart_crc_errors_total',
+    'counter',
+    "Chip response frames that failed their CRC (line noise, wiring, baud); the chain's, no chip can be named.",
+    uart === undefined ? [] : [[{}, uart.crcErrors]],
+  );
+  e.family(
+    'hashaxe_uart_dropped_bytes_total',
+    'counter',
+    'Bytes from the chips skipped while resynchronising on the next frame.',
+    uart === undefined ? [] : [[{}, uart.droppedBytes]],
+  );
+  e.family(
+    'hashaxe_uart_frames_total',
+    'counter',
+    'Chip response frames received with a good CRC.',
+    uart === undefined ? [] : [[{}, uart.frames]],
+  );
+  e.family(
+    'hashaxe_uart_crc_error_ratio',
+    'gauge',
+    'CRC errors as a share of response frames over the last UART health window (0..1).',
+    uart === undefined ? [] : [[{ window: `${uart.windowSec}s` }, uart.crcErrorPercent / 100]],
+  );
+  e.family(
+    'hashaxe_chip_hardware_error_ratio',
+    'gauge',
+    "Hardware errors as a share of the chip's nonces over the last UART health window (0..1), per chip.",
+    (uart?.chips ?? []).map((c, i) => [{ chip: String(i), window: `${uart?.windowSec}s` }, c.hwErrorPercent / 100]),
+  );
   e.family(
     'hashaxe_asic_temperature_celsius',
     'gauge',

@@ -48,6 +48,8 @@ export interface MiningStatus {
   pausedByUser?: boolean;
   /** The identify signal is running. */
   identifying?: boolean;
+  /** The chips' serial line and per-chip error rates, when the daemon watches them. */
+  uart?: UartHealthSnapshot;
 }
 
 /** What the API shows of the upstream connection (dashboard pool card, AxeOS poolConnectionInfo). */
@@ -69,6 +71,26 @@ export interface UpstreamStatus {
   lastError: string | null;
   /** ms since the session opened; null when not connected. */
   connectedForMs: number | null;
+}
+
+/**
+ * The health of the line to the chips: what the response framer threw away (CRC errors, skipped bytes: line
+ * noise, a loose wire, a wrong baud) and how often each chip's nonces fail the hash check. Totals since start;
+ * percentages over the last `windowSec`. A frame with a bad CRC cannot be pinned on a chip, so CRC figures are
+ * the chain's.
+ */
+export interface UartHealthSnapshot {
+  crcErrors: number;
+  droppedBytes: number;
+  /** Response frames that passed the CRC. */
+  frames: number;
+  /** CRC errors as a share of response frames over the window (%). */
+  crcErrorPercent: number;
+  hwErrors: number;
+  /** Hardware errors as a share of the chips' nonces over the window (%). */
+  hwErrorPercent: number;
+  windowSec: number;
+  chips: Array<{ nonces: number; hwErrors: number; hwErrorPercent: number }>;
 }
 
 export interface MiningStatusProvider {

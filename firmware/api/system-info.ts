@@ -128,6 +128,7 @@ export function buildSystemInfo(
       warnings: t.warnings,
       limits: board.limits,
       ...ownFields(m),
+      ...(m.uart !== undefined ? { uart: m.uart } : {}),
     },
   };
   // AxeOS adds these only when set; tools test for their presence.
@@ -170,6 +171,7 @@ export function buildSystemInfoWithoutBoard(
       asicRunning: chain?.running ?? false,
       limits: board.limits,
       ...ownFields(m),
+      ...(m.uart !== undefined ? { uart: m.uart } : {}),
     },
   };
 }

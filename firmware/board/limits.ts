@@ -29,6 +29,10 @@ export class BoardLimitError extends Error {
     let message: string;
     if (!Number.isFinite(value)) message = `${noun} must be a number, got ${v}`;
     else if (value > max) message = `${noun} ${v} above ${board}'s limit ${max}${sp}${unit}`;
+    else if (value < min && field === 'fanPercent')
+      message =
+        `manual fan speed ${v} below ${board}'s minimum ${min}%: slower, the chips can overheat at full power ` +
+        `(use auto for a quieter fan: it follows the temperature)`;
     else if (value < min) message = `${noun} ${v} below ${board}'s minimum ${min}${sp}${unit}`;
     else message = `${noun} ${v} must be a whole number`;
     super(message);
@@ -60,8 +64,9 @@ export function checkFrequencyMhz(board: BoardDefinition, mhz: number): number {
   return check('frequencyMhz', mhz, board.limits.frequencyMhz.min, board.limits.frequencyMhz.max, board.name);
 }
 
+/** A fixed (manual) fan speed: never under the board file's `limits.manualFanPercent.min`. */
 export function checkFanPercent(board: BoardDefinition, percent: number): number {
-  return check('fanPercent', percent, 0, 100, board.name);
+  return check('fanPercent', percent, board.limits.manualFanPercent.min, 100, board.name);
 }
 
 /** ESP-Miner allows 35..66 °C; here also at least 5 °C under the board's overheat limit. */

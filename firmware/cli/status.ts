@@ -67,7 +67,7 @@ function render(info: Info): string {
       'pool',
       typeof info.stratumURL === 'string' && info.stratumURL !== ''
         ? // AxeOS reports the bare host, its port and the protocol apart.
-          `${info.stratumURL}:${info.stratumPort} as ${info.stratumUser}` + poolDetails(info)
+          `${info.stratumURL}:${info.stratumPort} as ${info.stratumUser}${poolDetails(info)}`
         : '—',
     ],
     ['uptime', `${info.uptimeSeconds} s`],

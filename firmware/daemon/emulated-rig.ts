@@ -7,7 +7,7 @@
  * embedded default still runs on a bare machine; `line` says which, and the daemon says it out loud.
  */
 import type { ChipModelName } from '../../drivers/asic/chip-model.js';
-import { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
+import { EmulatedChain, type EmulatorFaults } from '../../drivers/emulator/bm13xx-emulator.js';
 import { serveOnPty } from '../../drivers/emulator/chain-endpoint.js';
 import type { EmulatedBoard } from '../../drivers/emulator/thermal-board.js';
 import { createMemoryTransportPair } from '../../drivers/transport/memory-transport.js';
@@ -24,6 +24,10 @@ export interface EmulatedRigOptions {
   /** Physics step of the emulated board (ms of real time). */
   physicsPeriodMs?: number;
   seed?: number;
+  /** The chain's faults from the start (line noise, bad nonces), before anything is on the line. */
+  faults?: EmulatorFaults;
+  /** Seed of the chain's line-noise generator. */
+  lineSeed?: number;
 }
 
 export interface EmulatedRig {
@@ -43,6 +47,8 @@ export async function startEmulatedRig(board: BoardDefinition, options: Emulated
     ...(options.referenceFrequencyMhz !== undefined ? { referenceFrequencyMhz: options.referenceFrequencyMhz } : {}),
     difficultyScale: options.difficultyScale,
     workers: options.workers,
+    ...(options.faults !== undefined ? { faults: options.faults } : {}),
+    ...(options.lineSeed !== undefined ? { seed: options.lineSeed } : {}),
   });
   let line: EmulatedRig['line'];
   let closeLine: () => Promise<void>;

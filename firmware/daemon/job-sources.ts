@@ -19,6 +19,8 @@ export interface JobSourceTimings {
   unansweredSharesTimeoutMs: number;
   /** The chips roll versions themselves: ask for jobs that allow it (SV2 REQUIRES_VERSION_ROLLING). */
   requireVersionRolling?: boolean;
+  /** Whether this machine's clock is synchronised (a certificate refused only for our clock is retried). */
+  clockSynchronised?: () => boolean | null;
 }
 
 /** Opens (without connecting) the source for `pool`; throws with the reason when its URL or key is unusable. */
@@ -36,6 +38,7 @@ export function openJobSource(pool: UpstreamPool, t: JobSourceTimings): JobSourc
         stallTimeoutMs: t.stallTimeoutMs,
         shareTimeoutMs: t.shareTimeoutMs,
         unansweredSharesTimeoutMs: t.unansweredSharesTimeoutMs,
+        ...(t.clockSynchronised !== undefined ? { clockSynchronised: t.clockSynchronised } : {}),
         requireVersionRolling: t.requireVersionRolling === true,
       });
     case 'stratum+tcp':

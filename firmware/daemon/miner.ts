@@ -9,7 +9,7 @@
  */
 import { Bm13xxChain } from '../../drivers/asic/bm13xx-chain.js';
 import { type ChipModelName, chipModel } from '../../drivers/asic/chip-model.js';
-import type { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
+import type { EmulatedChain, EmulatorFaults } from '../../drivers/emulator/bm13xx-emulator.js';
 import { openTransport } from '../../drivers/transport/open-transport.js';
 import type { Transport } from '../../drivers/transport/transport.js';
 import { MAX_TARGET } from '../../src/bitcoin/target.js';
@@ -30,14 +30,17 @@ import { Scoreboard, type ScoreboardEntry } from '../api/scoreboard.js';
 import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
 import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '../board/hardware.js';
-import { bringUpChain } from './chain-bringup.js';
-import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
+import { type BringUpRetry, bringUpChain } from './chain-bringup.js';
+import { ChainSupervisor } from './chain-supervisor.js';
+import type { WatchdogPolicy } from './chain-watchdog.js';
+import { systemClockSynchronised } from './clock-sync.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
-import { readLifetimeState, writeLifetimeState } from './lifetime-state.js';
+import { LifetimeStateKeeper } from './lifetime-state.js';
 import { LogRing } from './log-ring.js';
 import { configuredPools, type LocalPools, PoolListError, startLocalPools } from './pool-list.js';
 import { PoolSwitch } from './pool-switch.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
+import type { UartHealthPolicy } from './uart-health.js';
 import { redact, type UpstreamPool } from './upstream.js';
 
 /** How the board's fan, sensors, regulator and reset line are reached. */
@@ -59,9 +62,17 @@ export interface MinerOptions {
     retryMinMs?: number;
     failbackMs?: number;
     watchdog?: Partial<WatchdogPolicy>;
+    uartHealth?: Partial<UartHealthPolicy>;
+    bringUpRetry?: Partial<BringUpRetry>;
   };
+  /** Tests: faults of the in-process emulated chain from before its first bring-up (line noise, bad nonces). */
+  emulatorFaults?: EmulatorFaults;
+  /** Tests: seed of the in-process emulated chain's line noise (same seed, same noise). */
+  emulatorLineSeed?: number;
   /** Wait this long for the first pool channel before `start` returns (the boot report names the pool). */
   connectWaitMs?: number;
+  /** Whether the system clock is synchronised (default: the system's own flag, clock-sync.ts). */
+  clockSynchronised?: () => boolean | null;
 }
 
 /** The final line of `hashaxe mine --duration N --json`. */
@@ -122,18 +133,9 @@ export class Miner implements DeviceApi {
   /** What the last pool that gave work speaks (for the summary after it is gone). */
   private lastProtocol: string | null = null;
   private readonly log: BoardLog;
-  private readonly watchdog: ChainWatchdog;
-  private watchdogTimer: NodeJS.Timeout | null = null;
-  /** All-time best difficulty from `--state` (0 without one), what was last written, and the save timer. */
-  private lifetimeBest = 0;
-  private savedBest = 0;
-  private stateTimer: NodeJS.Timeout | null = null;
-  private stateWarning: string | null = null;
-  private stateSave: Promise<void> = Promise.resolve();
-  private recovering = false;
-  private watchdogGaveUp = false;
-  private chainRestarts = 0;
-  private lastRecoveryMs = 0;
+  private readonly supervisor: ChainSupervisor;
+  /** The all-time best difficulty in `--state` (null without one). */
+  private stateKeeper: LifetimeStateKeeper | null = null;
   private bringUp: (() => Promise<void>) | null = null;
   /** The recent log, for the API's log socket and download. */
   readonly logRing = new LogRing();
@@ -144,7 +146,30 @@ export class Miner implements DeviceApi {
 
   private constructor(private readonly options: MinerOptions) {
     this.log = this.logRing.tee(options.log);
-    this.watchdog = new ChainWatchdog({ ...DEFAULT_WATCHDOG, ...options.timings?.watchdog });
+    this.supervisor = new ChainSupervisor({
+      log: this.log,
+      ...(options.timings?.watchdog !== undefined ? { watchdog: options.timings.watchdog } : {}),
+      ...(options.timings?.uartHealth !== undefined ? { uartHealth: options.timings.uartHealth } : {}),
+      chainStats: () => this.chain?.stats() ?? null,
+      engine: () => this.engineRef,
+      chipsUp: () => this.chipsUp,
+      poolConnected: () => this.poolSwitch?.state?.connected ?? false,
+      bringUpError: () => this.bringUpError,
+      latched: () => {
+        const t = this.control?.telemetry();
+        return t !== undefined && (t.overheat !== null || t.hardwareFault !== null);
+      },
+      powerCycle: async () => {
+        if (this.control !== null) {
+          await this.control.powerOff('watchdog: restarting the chain');
+          await this.control.powerOn();
+        } else {
+          await this.bringUp?.();
+        }
+      },
+      // Shutting down, or paused by the owner: the chips are meant to be quiet.
+      stopping: () => this.stopping !== null || this.pausedByUser,
+    });
   }
 
   /** Boots everything; on failure everything already started is shut down and MinerStartError says why. */
@@ -239,12 +264,12 @@ export class Miner implements DeviceApi {
     const { config, board } = this.options;
     const model = board.asic.model.toLowerCase() as ChipModelName;
     if (config.stateFile !== null) {
-      const { state, warning } = await readLifetimeState(config.stateFile);
-      if (warning !== null) this.log.warn(warning);
-      this.lifetimeBest = state.bestDifficulty;
-      this.savedBest = state.bestDifficulty;
-      this.stateTimer = setInterval(() => void this.saveLifetimeState(), STATE_SAVE_INTERVAL_MS);
-      this.stateTimer.unref();
+      this.stateKeeper = new LifetimeStateKeeper({
+        path: config.stateFile,
+        sessionBest: () => this.engineRef?.stats.bestDifficulty ?? 0,
+        log: this.log,
+      });
+      await this.stateKeeper.start();
     }
     // Hardware: the board's peripherals and the line to its chips.
     if (config.port.kind === 'emulated') {
@@ -252,6 +277,8 @@ export class Miner implements DeviceApi {
       this.rig = await startEmulatedRig(board, {
         ...config.emulator,
         referenceFrequencyMhz: config.settings.frequencyMhz ?? board.defaults.frequencyMhz,
+        ...(this.options.emulatorFaults !== undefined ? { faults: this.options.emulatorFaults } : {}),
+        ...(this.options.emulatorLineSeed !== undefined ? { lineSeed: this.options.emulatorLineSeed } : {}),
       });
       this.hardware = this.rig.hardware;
       const line = this.rig.line;
@@ -304,11 +331,14 @@ export class Miner implements DeviceApi {
         const r = await bringUpChain(chain, transport, {
           initialBaud: board.uart.baud,
           frequencyMhz: this.control?.getSettings().frequencyMhz ?? frequencyMhz,
+          log: this.log,
+          ...(this.options.timings?.bringUpRetry !== undefined ? { retry: this.options.timings.bringUpRetry } : {}),
         });
         this.bringUpError = null;
         this.chipsUp = true;
         this.log.info(
-          `${r.chipCount}× ${board.asic.model} enumerated, init at ${r.frequencyMhz.toFixed(2)} MHz, UART ${r.baud} baud (${r.tookMs} ms)`,
+          `${r.chipCount}× ${board.asic.model} enumerated${r.attempts > 1 ? ` (attempt ${r.attempts})` : ''}, ` +
+            `init at ${r.frequencyMhz.toFixed(2)} MHz, UART ${r.baud} baud (${r.tookMs} ms)`,
         );
         this.resumeMining();
       } catch (err) {
@@ -447,11 +477,11 @@ export class Miner implements DeviceApi {
       engine: () => this.engine,
       log: this.log,
       defaultUser: config.user,
+      clockSynchronised: this.options.clockSynchronised ?? (() => systemClockSynchronised()),
       ...(this.options.timings !== undefined ? { timings: this.options.timings } : {}),
     });
     this.poolSwitch.start(this.pools);
-    this.watchdogTimer = setInterval(() => void this.checkChain(), 1000);
-    this.watchdogTimer.unref();
+    this.supervisor.start();
     await this.poolSwitch.waitConnected(this.options.connectWaitMs ?? 5000);
 
     if (config.api.enabled) {
@@ -473,6 +503,7 @@ export class Miner implements DeviceApi {
           log: this.log,
           sensorLabels: board.peripherals.asicTemp.map((t) => `${t.part}@${t.address}`),
         });
+        this.log.info(`HTTP API on ${this.api.url} (dashboard: ${this.api.url}/)`);
       } catch (err) {
         this.log.warn(`HTTP API not started: ${describe(err)}`);
       }
@@ -518,59 +549,6 @@ export class Miner implements DeviceApi {
     return this.pausedByUser;
   }
 
-  /**
-   * Power-cycles a chain that went silent while mining, and retries a bring-up that failed (a chip that did not
-   * answer after a power cycle) — both within the watchdog's hourly budget (see chain-watchdog.ts).
-   */
-  private async checkChain(): Promise<void> {
-    const engine = this.engineRef;
-    if (engine === null || this.recovering || this.stopping !== null || this.watchdogGaveUp || this.pausedByUser)
-      return;
-    const now = Date.now();
-    let silentMs: number;
-    let expectedMs: number;
-    let why: string;
-    if (this.chipsUp) {
-      if (!(this.poolSwitch?.state?.connected ?? false)) return;
-      silentMs = engine.silentForMs();
-      expectedMs = engine.expectedResultIntervalMs();
-      why = `no nonces from the chips for ${Math.round(silentMs / 1000)} s while mining (about one every ${expectedMs.toFixed(0)} ms expected)`;
-    } else {
-      const t = this.control?.telemetry();
-      const latched = t !== undefined && (t.overheat !== null || t.hardwareFault !== null);
-      if (this.bringUpError === null || latched) return;
-      silentMs = now - this.lastRecoveryMs;
-      expectedMs = 0;
-      why = `the chips did not come up (${this.bringUpError.message})`;
-    }
-    const verdict = this.watchdog.check(now, silentMs, expectedMs);
-    if (verdict === 'ok') return;
-    if (verdict === 'gave-up') {
-      this.watchdogGaveUp = true;
-      this.log.error(
-        `the chips stay silent after ${this.watchdog.restartCount} power cycles this hour; leaving them alone (check the board, then restart hashaxe)`,
-      );
-      return;
-    }
-    this.recovering = true;
-    this.chainRestarts++;
-    this.lastRecoveryMs = now;
-    this.log.warn(`${why}: power-cycling the chain`);
-    try {
-      if (this.control !== null) {
-        await this.control.powerOff('watchdog: the chips went silent');
-        await this.control.powerOn();
-      } else {
-        await this.bringUp?.();
-      }
-    } catch (err) {
-      this.log.error(`chain restart failed: ${describe(err)}`);
-    } finally {
-      this.lastRecoveryMs = Date.now();
-      this.recovering = false;
-    }
-  }
-
   private requirePools(): PoolSwitch {
     if (this.poolSwitch === null) throw new Error('no pool yet');
     return this.poolSwitch;
@@ -601,9 +579,7 @@ export class Miner implements DeviceApi {
       sharesRejected: s?.sharesRejected ?? 0,
       rejectReasons: s?.rejectReasons ?? {},
       bestDifficulty: s?.bestDifficulty ?? 0,
-      ...(this.options.config.stateFile !== null
-        ? { bestDifficultyAllTime: Math.max(this.lifetimeBest, s?.bestDifficulty ?? 0) }
-        : {}),
+      ...(this.stateKeeper !== null ? { bestDifficultyAllTime: this.stateKeeper.allTimeBest } : {}),
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       hwErrors: s?.hwErrors ?? 0,
       chips: (s?.chips ?? []).map((c) => ({ nonces: c.nonces, hwErrors: c.hwErrors, hashrateGhs: c.hashrateGhs })),
@@ -616,6 +592,7 @@ export class Miner implements DeviceApi {
         : {}),
       blocksFound: this.blocksFound,
       usingFallback: this.poolSwitch?.state?.usingFallback ?? false,
+      ...(this.chain !== null ? { uart: this.supervisor.uartSnapshot() } : {}),
     };
   }
 
@@ -661,7 +638,7 @@ export class Miner implements DeviceApi {
       sharesSubmitted: s?.sharesSubmitted ?? 0,
       sharesDroppedStale: s?.sharesDroppedStale ?? 0,
       hwErrorsPerChip: (s?.chips ?? []).map((x) => x.hwErrors),
-      chainRestarts: this.chainRestarts,
+      chainRestarts: this.supervisor.chainRestarts,
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       board: this.options.board.name,
       pool: this.poolSwitch?.state != null ? redact(this.poolSwitch.state.pool.url) : null,
@@ -679,31 +656,8 @@ export class Miner implements DeviceApi {
     return this.stopping;
   }
 
-  /** Writes the all-time best difficulty when this session beat it, one write at a time (timer and stop). */
-  private saveLifetimeState(): Promise<void> {
-    this.stateSave = this.stateSave.then(() => this.writeLifetimeStateIfBetter());
-    return this.stateSave;
-  }
-
-  /** A failure is one warning per reason; mining goes on. */
-  private async writeLifetimeStateIfBetter(): Promise<void> {
-    const path = this.options.config.stateFile;
-    if (path === null) return;
-    const best = Math.max(this.lifetimeBest, this.engineRef?.stats.snapshot().bestDifficulty ?? 0);
-    if (best <= this.savedBest) return;
-    try {
-      await writeLifetimeState(path, { bestDifficulty: best });
-      this.savedBest = best;
-    } catch (err) {
-      const why = `state file ${path} cannot be written: ${describe(err)}`;
-      if (why !== this.stateWarning) this.log.warn(why);
-      this.stateWarning = why;
-    }
-  }
-
   private async shutdown(): Promise<void> {
-    if (this.watchdogTimer !== null) clearInterval(this.watchdogTimer);
-    if (this.stateTimer !== null) clearInterval(this.stateTimer);
+    this.supervisor.stop();
     this.engineRef?.stop();
     await this.poolSwitch?.stop().catch(() => undefined);
     await this.api?.close().catch(() => undefined);
@@ -713,12 +667,9 @@ export class Miner implements DeviceApi {
     await this.local?.close();
     if (this.rig !== null) await this.rig.close().catch(() => undefined);
     else await this.hardware?.close().catch(() => undefined);
-    await this.saveLifetimeState();
+    await this.stateKeeper?.stop();
   }
 }
-
-/** How often a better all-time difficulty is written to the state file (and once more at stop). */
-const STATE_SAVE_INTERVAL_MS = 30_000;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

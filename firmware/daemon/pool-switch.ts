@@ -30,6 +30,8 @@ export interface PoolSwitchOptions {
   requireVersionRolling?: boolean;
   /** What a V1 pool is told in mining.subscribe (`hashaxe/<version>`). */
   userAgent?: string;
+  /** Whether this machine's clock is synchronised (a certificate refused only for our clock is retried). */
+  clockSynchronised?: () => boolean | null;
   /** Upstream timings (tests shorten them). */
   timings?: Pick<UpstreamOptions, 'stallTimeoutMs' | 'unansweredSharesTimeoutMs' | 'retryMinMs' | 'failbackMs'>;
 }
@@ -200,6 +202,7 @@ export class PoolSwitch {
       nominalHashRateHs: this.options.nominalHashRateHs,
       requireVersionRolling: this.options.requireVersionRolling === true,
       ...(this.options.userAgent !== undefined ? { userAgent: this.options.userAgent } : {}),
+      ...(this.options.clockSynchronised !== undefined ? { clockSynchronised: this.options.clockSynchronised } : {}),
       handlers: {
         sessionOpened: (session) => {
           this.protocol = session.protocol;

@@ -57,6 +57,10 @@ export class StatusReporter {
     parts.push(`shares ${s.sharesAccepted}/${s.sharesRejected}${rejects ? ` (${rejects})` : ''}`);
     parts.push(`best ${formatDifficulty(s.bestDifficulty)}`);
     parts.push(`hw ${s.hwErrors}`);
+    const uart = m.uart;
+    if (uart !== undefined && (uart.crcErrors > 0 || uart.droppedBytes > 0)) {
+      parts.push(`uart ${uart.crcErrors} crc err (${uart.crcErrorPercent.toFixed(1)} %/${uart.windowSec}s)`);
+    }
     if (t !== null) {
       const temp = t.asicTempC === null ? '--' : `${t.asicTempC.toFixed(1)}°C`;
       parts.push(

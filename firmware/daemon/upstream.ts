@@ -9,6 +9,10 @@
  * daemon mines on a backup, the primary is probed in the background every `failbackMs` (see PrimaryFailback)
  * and the daemon moves back only once a probe got work there, so a recovered primary gets its hash rate back
  * and a primary still down never interrupts the backup.
+ *
+ * A pool refused only because this machine's clock is not synchronised yet (a Pi without an RTC, before NTP;
+ * the source says so with the error code 'clock-not-synchronised') is not a failed pool: the same pool is
+ * tried again every `clockRetryMs`, with no failover and no backoff, until the clock is set.
  */
 
 import type { ChannelChoice } from '../../src/config/miner-config.js';
@@ -81,6 +85,21 @@ export interface UpstreamOptions {
   failbackMs?: number;
   /** Opens a source for a pool (tests put their own in; default: by the URL's scheme). */
   openSource?: (pool: UpstreamPool, timings: JobSourceTimings) => JobSource;
+  /** Whether this machine's clock is synchronised (true / false / null unknown); see clock-sync.ts. */
+  clockSynchronised?: () => boolean | null;
+  /** While the clock is not synchronised, how often the same pool is tried again (default 5 s). */
+  clockRetryMs?: number;
+}
+
+/** The error code a job source uses when only the local clock stands between it and the pool. */
+const CLOCK_NOT_SYNCHRONISED = 'clock-not-synchronised';
+
+/** True when `err` or one of its causes carries the 'clock-not-synchronised' code. */
+function clockNotSynchronised(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === CLOCK_NOT_SYNCHRONISED) return true;
+  }
+  return false;
 }
 
 export interface UpstreamState {
@@ -113,6 +132,9 @@ export class Upstream implements ShareSubmitter {
   private stopped = false;
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
+  /** When the wait for the clock began (null while it is not awaited), and when it was last logged. */
+  private clockWaitSinceMs: number | null = null;
+  private clockWaitLoggedMs = 0;
 
   constructor(private readonly options: UpstreamOptions) {
     if (options.pools.length === 0) throw new RangeError('at least one pool is needed');
@@ -174,6 +196,10 @@ export class Upstream implements ShareSubmitter {
       const pool = pools[this.index];
       const outcome = await this.session(pool);
       if (this.stopped) break;
+      if (outcome.clockNotSynchronised) {
+        await this.sleep(this.options.clockRetryMs ?? 5000);
+        continue;
+      }
       if (outcome.mined) {
         pause = minMs;
         failuresInRound = 0;
@@ -198,7 +224,9 @@ export class Upstream implements ShareSubmitter {
   }
 
   /** One connection to one pool, from connect to disconnect. */
-  private async session(pool: UpstreamPool): Promise<{ mined: boolean; failback: boolean }> {
+  private async session(
+    pool: UpstreamPool,
+  ): Promise<{ mined: boolean; failback: boolean; clockNotSynchronised?: boolean }> {
     const h = this.options.handlers;
     let source: JobSource;
     try {
@@ -246,6 +274,7 @@ export class Upstream implements ShareSubmitter {
     try {
       const session = await source.connect();
       this.lastError = null;
+      this.clockWaitSinceMs = null;
       this.options.log.info(
         `pool ${redact(pool.url)}: ${session.protocol.toUpperCase()} ${session.description} open as ${pool.user}, ` +
           `difficulty ${formatDifficulty(session.difficulty)}, version rolling ` +
@@ -253,9 +282,13 @@ export class Upstream implements ShareSubmitter {
       );
     } catch (err) {
       this.lastError = describe(err);
-      this.options.log.warn(`pool ${redact(pool.url)}: ${this.lastError}`);
       source.close('connection failed');
       this.source = null;
+      if (clockNotSynchronised(err)) {
+        this.logClockWait(pool);
+        return { mined: false, failback: false, clockNotSynchronised: true };
+      }
+      this.options.log.warn(`pool ${redact(pool.url)}: ${this.lastError}`);
       return { mined: false, failback: false };
     }
     let failback = false;
@@ -290,6 +323,26 @@ export class Upstream implements ShareSubmitter {
     return { mined, failback };
   }
 
+  /** The first refusal in full, then a reminder once a minute while the clock stays unsynchronised. */
+  private logClockWait(pool: UpstreamPool): void {
+    const now = Date.now();
+    const retry = formatDuration(this.options.clockRetryMs ?? 5000);
+    if (this.clockWaitSinceMs === null) {
+      this.clockWaitSinceMs = now;
+      this.clockWaitLoggedMs = now;
+      this.options.log.warn(
+        `pool ${redact(pool.url)}: ${this.lastError}; retrying this pool every ${retry} until the clock is ` +
+          `synchronised (no failover: the pool is fine)`,
+      );
+    } else if (now - this.clockWaitLoggedMs >= 60_000) {
+      this.clockWaitLoggedMs = now;
+      this.options.log.warn(
+        `still waiting for this machine's clock to be synchronised (${formatDuration(now - this.clockWaitSinceMs)}); ` +
+          `retrying pool ${redact(pool.url)} every ${retry}`,
+      );
+    }
+  }
+
   /** The same source options for a mining session and a failback probe, so a probe proves what a session needs. */
   private openSource(pool: UpstreamPool): JobSource {
     const timings: JobSourceTimings = {
@@ -300,6 +353,7 @@ export class Upstream implements ShareSubmitter {
       shareTimeoutMs: this.options.shareTimeoutMs ?? 60_000,
       unansweredSharesTimeoutMs: this.options.unansweredSharesTimeoutMs ?? 600_000,
       requireVersionRolling: this.options.requireVersionRolling === true,
+      ...(this.options.clockSynchronised !== undefined ? { clockSynchronised: this.options.clockSynchronised } : {}),
     };
     return (this.options.openSource ?? openJobSource)(pool, timings);
   }

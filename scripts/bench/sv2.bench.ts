@@ -2,8 +2,10 @@
  * Stratum V2 benchmarks: the share hot path (SubmitSharesStandard encoded and encrypted on the device, decrypted
  * and decoded on the pool), each against the plain codec as its baseline so the ratio is the price of Noise;
  * the Noise_NX handshake (both sides in one process, certificate signed and checked) against one BIP324 ECDH;
- * and a share's round trip to the local pool over loopback TCP.
+ * a share's round trip to the local pool over loopback TCP; and the AEAD itself, OpenSSL (what Noise uses)
+ * against @noble/ciphers (the other library we could use), on the sizes SV2 frames have.
  */
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 
 import { Sv2MiningClient } from '../../src/sv2/client/mining-client.js';
 import { encodeFrameInto } from '../../src/sv2/codec/frame.js';
@@ -12,6 +14,7 @@ import {
   SubmitSharesStandard as SubmitSharesStandardDef,
 } from '../../src/sv2/messages/mining.js';
 import { decodeFrameBytes } from '../../src/sv2/messages/registry.js';
+import { ChaChaPolyAead } from '../../src/sv2/noise/aead.js';
 import { signCertificate } from '../../src/sv2/noise/certificate.js';
 import { CipherState } from '../../src/sv2/noise/cipher-state.js';
 import { EncryptedFrameReader, EncryptedFrameWriter } from '../../src/sv2/noise/frame-cipher.js';
@@ -75,6 +78,27 @@ function msPerCall(fn: () => void, ms = 300): number {
   return 1000 / opsPerSecond(fn, 1, ms);
 }
 
+/** An encrypted header, a SubmitSharesStandard payload, a NewMiningJob-sized payload, a large message. */
+const AEAD_SIZES = [6, 24, 200, 2000];
+const EMPTY = new Uint8Array(0);
+
+/** Seal + open round trips per second for each frame size, keyed `bytes<N>`. */
+function aeadRates(sealOpen: (buf: Uint8Array, length: number, counter: number) => void): Record<string, number> {
+  const rates: Record<string, number> = {};
+  for (const size of AEAD_SIZES) {
+    const buf = new Uint8Array(size + 16);
+    let counter = 0;
+    rates[`bytes${size}`] = opsPerSecond(() => {
+      for (let i = 0; i < 100; i++) sealOpen(buf, size, counter++);
+    }, 100);
+  }
+  return rates;
+}
+
+const opensslAead = new ChaChaPolyAead(key);
+const nobleNonce = new Uint8Array(12);
+const nobleNonceView = new DataView(nobleNonce.buffer);
+
 let pool: LocalPool | null = null;
 let miner: Sv2MiningClient | null = null;
 
@@ -123,6 +147,26 @@ export const benches: BenchCase[] = [
       }
       return (n * 1000) / (performance.now() - start);
     },
+  },
+  {
+    name: 'sv2.aead.noble',
+    unit: 'seal+open/s',
+    measure: () =>
+      aeadRates((buf, length, counter) => {
+        nobleNonceView.setUint32(4, counter, true);
+        const sealed = chacha20poly1305(key, nobleNonce, EMPTY).encrypt(buf.subarray(0, length), buf);
+        chacha20poly1305(key, nobleNonce, EMPTY).decrypt(sealed, buf.subarray(0, length));
+      }),
+  },
+  {
+    name: 'sv2.aead.openssl',
+    unit: 'seal+open/s',
+    baseline: 'sv2.aead.noble',
+    measure: () =>
+      aeadRates((buf, length, counter) => {
+        opensslAead.seal(0, counter, 0, EMPTY, buf, 0, length);
+        if (!opensslAead.open(0, counter, 0, EMPTY, buf, 0, length, buf, 0)) throw new Error('tag');
+      }),
   },
   {
     name: 'sv2.ecdh',

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BoardDefinition } from './board.js';
 import { BoardConfigError, validateBoard } from './board-validate.js';
+import { JsonFileProblem, readJsonFile } from './json-file.js';
 
 /**
  * The shipped board files. This module compiles to <outDir>/src/config/, and boards/ sits at the package
@@ -24,13 +25,21 @@ export function listBoards(dir: string = boardsDir()): string[] {
 }
 
 /**
- * Loads and validates a board: a shipped board name (`bitaxe-ultra`) or a path to a JSON file (anything
- * with a slash or ending in .json). Throws BoardConfigError naming the file and field on any problem.
+ * Loads and validates a board: a shipped board name (`bitaxe-ultra`) or a path to a `.json` file. Anything
+ * else (`../../etc/passwd`) is refused before it is opened. Throws BoardConfigError naming the file and field
+ * on any problem; an error never quotes a file that is not valid JSON.
  */
 export function loadBoard(nameOrPath: string, dir: string = boardsDir()): BoardDefinition {
   const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
   let file: string;
   if (isPath) {
+    if (!nameOrPath.endsWith('.json')) {
+      throw new BoardConfigError(
+        nameOrPath,
+        '',
+        `is neither a board name nor a path to a .json board file; known boards: ${listBoards(dir).join(', ')}`,
+      );
+    }
     file = resolve(nameOrPath);
   } else {
     if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(nameOrPath)) {
@@ -42,18 +51,12 @@ export function loadBoard(nameOrPath: string, dir: string = boardsDir()): BoardD
     }
   }
   const source = displayPath(file);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new BoardConfigError(source, '', `cannot be read (${code})`);
-  }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = readJsonFile(file);
   } catch (err) {
-    throw new BoardConfigError(source, '', `is not valid JSON: ${(err as Error).message}`);
+    if (err instanceof JsonFileProblem) throw new BoardConfigError(source, '', err.message);
+    throw err;
   }
   return validateBoard(json, source, basename(file, '.json'));
 }

@@ -112,7 +112,13 @@ export function validateBoard(json: unknown, source: string, name?: string): Boa
   }
   checkAddressClashes(r, fan, asicTemp, regulator, powerMonitor);
 
-  const limitsJson = r.object(root.limits, 'limits', ['frequencyMhz', 'voltageMv', 'asicTempC', 'vrTempC']);
+  const limitsJson = r.object(root.limits, 'limits', [
+    'frequencyMhz',
+    'voltageMv',
+    'asicTempC',
+    'vrTempC',
+    'manualFanPercent',
+  ]);
   const fLim = r.object(limitsJson.frequencyMhz, 'limits.frequencyMhz', ['min', 'max']);
   const vLim = r.object(limitsJson.voltageMv, 'limits.voltageMv', ['min', 'max']);
   const limits = {
@@ -133,6 +139,14 @@ export function validateBoard(json: unknown, source: string, name?: string): Boa
       max: r.number(r.object(limitsJson.vrTempC, 'limits.vrTempC', ['max']), 'max', 'limits.vrTempC', {
         ...HARD_LIMITS.vrTempC,
       }),
+    },
+    manualFanPercent: {
+      min: r.number(
+        r.object(limitsJson.manualFanPercent, 'limits.manualFanPercent', ['min']),
+        'min',
+        'limits.manualFanPercent',
+        { min: 0, max: 100, integer: true },
+      ),
     },
   };
   if (limits.frequencyMhz.min > limits.frequencyMhz.max) {

@@ -133,6 +133,11 @@ export interface BoardDefinition {
     readonly asicTempC: { readonly max: number };
     /** Regulator temperature above which power is cut (boards with a TPS546). */
     readonly vrTempC: { readonly max: number };
+    /**
+     * The lowest fixed (manual) fan speed accepted (%): below it the chips can overheat at the board's highest
+     * voltage and frequency. Auto mode is not bound by it (the PID follows the temperature).
+     */
+    readonly manualFanPercent: { readonly min: number };
   };
   readonly power: {
     /** AxeOS `maxPower`: the UI's power scale (W). */

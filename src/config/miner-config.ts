@@ -1,21 +1,7 @@
-/**
- * The miner's configuration file (`hashaxe.json`, path by `--config`): which board, where its chips are, which
- * pool(s), and settings that override the board's defaults. Every field is optional and validated; an error
- * names the file, the field and what is allowed. Command-line flags override the file (firmware/cli/mine.ts).
- *
- *   {
- *     "board": "bitaxe-ultra",
- *     "port": "/dev/ttyAMA0",
- *     "pools": [{ "url": "sv2+tcp://pool.example:34254/9auqWEzQ…", "user": "bc1q….rig1", "channel": "extended" },
- *               { "url": "stratum+tcp://public-pool.io:3333", "user": "bc1q….rig1", "suggestDifficulty": 1000 }],
- *     "settings": { "frequencyMhz": 500, "voltageMv": 1200, "fan": { "mode": "auto", "targetC": 60 } },
- *     "api": { "host": "0.0.0.0", "port": 4028, "token": "a-long-random-secret" }
- *   }
- */
-import { readFileSync } from 'node:fs';
 import { parseSv1Url } from '../sv1/url.js';
 import { hasControlCharacter } from '../util/printable.js';
 import { parseScale } from '../util/units.js';
+import { JsonFileProblem, readJsonFile } from './json-file.js';
 import { ConfigFieldError, describe, type Json, JsonReader, join } from './json-reader.js';
 
 /**
@@ -156,17 +142,12 @@ export function isSv2Url(text: string): boolean {
 
 /** Reads and validates a config file; throws ConfigFieldError naming the field (exit 2 in the CLI). */
 export function loadMinerConfig(path: string): MinerConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigFieldError(path, '', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = readJsonFile(path);
   } catch (err) {
-    throw new ConfigFieldError(path, '', `is not valid JSON: ${(err as Error).message}`);
+    if (err instanceof JsonFileProblem) throw new ConfigFieldError(path, '', err.message);
+    throw err;
   }
   return validateMinerConfig(json, path);
 }
@@ -362,7 +343,11 @@ function readSettings(r: JsonReader, value: unknown): SettingsOverrides {
  */
 export function checkSettingsForBoard(
   settings: SettingsOverrides,
-  limits: { frequencyMhz: { min: number; max: number }; voltageMv: { min: number; max: number } },
+  limits: {
+    frequencyMhz: { min: number; max: number };
+    voltageMv: { min: number; max: number };
+    manualFanPercent: { min: number };
+  },
   boardName: string,
   source: string,
 ): void {
@@ -380,6 +365,15 @@ export function checkSettingsForBoard(
       source,
       'settings.voltageMv',
       `must be between ${limits.voltageMv.min} and ${limits.voltageMv.max} mV on ${boardName}, got ${v}`,
+    );
+  }
+  const fan = settings.fanPercent;
+  if (fan !== undefined && fan < limits.manualFanPercent.min) {
+    throw new ConfigFieldError(
+      source,
+      'settings.fan.percent',
+      `must be at least ${limits.manualFanPercent.min} % on ${boardName} (its manual fan floor: slower, the chips ` +
+        `can overheat at full power; use "mode": "auto" for a quieter fan), got ${fan}`,
     );
   }
 }

@@ -59,6 +59,11 @@ export class MiningStats {
     for (let i = 0; i < chipCount; i++) this.chip(i);
   }
 
+  /** The best difficulty of any verified nonce so far (cheap: no snapshot). */
+  get bestDifficulty(): number {
+    return this.best;
+  }
+
   /**
    * Hash rates count from now: called when the chips get their first work, so the time spent bringing the
    * board up and connecting does not dilute the figures. Counters are kept.

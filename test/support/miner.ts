@@ -23,6 +23,7 @@ export async function startTestMiner(
   boardName: string,
   changes: ConfigChanges = {},
   timings: MinerOptions['timings'] = {},
+  extra: Pick<MinerOptions, 'emulatorFaults' | 'emulatorLineSeed'> = {},
 ): Promise<TestMiner> {
   const base = structuredClone(DEFAULT_MINER_CONFIG);
   const config: MinerConfig = {
@@ -42,6 +43,7 @@ export async function startTestMiner(
     log,
     boardPolicy: { powerSettleMs: 20, resetPulseMs: 10, resetSettleMs: 10, voltageStepDelayMs: 2 },
     timings,
+    ...extra,
   });
   return { miner, logs, stop: () => miner.stop() };
 }

@@ -3,6 +3,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { Sv2Logger } from '../logger.js';
+import type { ClockSyncCheck } from '../noise/certificate.js';
 import type { ActiveJob, ChainTip, ChannelKind, MiningChannelInfo } from './channel.js';
 import type { StallVerdict } from './liveness-watch.js';
 import type { ResolvedShare } from './pending-shares.js';
@@ -56,6 +57,11 @@ export interface MiningClientOptions {
   versionRollingMask?: number;
   clock?: Clock;
   certificateLeewaySec?: number;
+  /**
+   * Whether this machine's clock is synchronised: a certificate outside its window while it is not fails with
+   * code 'clock-not-synchronised' (retry the same pool later) instead of 'certificate-not-yet-valid'.
+   */
+  clockSynchronised?: ClockSyncCheck;
   /** Connect + handshake. */
   handshakeTimeoutMs?: number;
   /** SetupConnection and OpenStandardMiningChannel answers. */

@@ -288,6 +288,12 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
           authorityKey: this.authorityKey,
           nowSec: () => this.clock.nowMs() / 1000,
           certificateLeewaySec: this.options.certificateLeewaySec ?? DEFAULT_CERTIFICATE_LEEWAY_SEC,
+          ...(this.options.clockSynchronised !== undefined
+            ? { clockSynchronised: this.options.clockSynchronised }
+            : {}),
+          ...(this.options.clockSynchronised !== undefined
+            ? { clockSynchronised: this.options.clockSynchronised }
+            : {}),
         },
         limits,
         signal: attempt.signal,

@@ -83,8 +83,20 @@ export function signCertificate(
 }
 
 /**
+ * Whether this machine's clock has been synchronised (NTP) since it booted: true, false, or null when the
+ * system cannot say. A Raspberry Pi has no real-time clock and boots at the time it last saved; until NTP sets
+ * it, a certificate may look "not yet valid" (or expired) only because our clock is wrong. The daemon reads
+ * the system's flag (firmware/daemon/clock-sync.ts); tests inject one.
+ */
+export type ClockSyncCheck = () => boolean | null;
+
+/**
  * Checks the certificate: time window first (with `leewaySec` on both ends, as SRI), then the signature over
  * the server's static key. Throws CertificateError saying which check failed and by how much the clock is off.
+ *
+ * When the window check fails and `clockSynchronised` says this machine's clock is not synchronised, the
+ * signature is checked anyway and, when it is good, the error is 'clock-not-synchronised' instead: not the
+ * pool's fault, and not a reason to leave it. Unknown (null, or no check) keeps the plain window errors.
  */
 export function verifyCertificate(
   cert: SignatureNoiseMessage,
@@ -92,11 +104,29 @@ export function verifyCertificate(
   authorityXOnly: Uint8Array,
   nowSec: number,
   leewaySec = DEFAULT_CERTIFICATE_LEEWAY_SEC,
+  clockSynchronised?: ClockSyncCheck,
 ): void {
   const now = Math.floor(nowSec);
+  const windowError = certificateWindowError(cert, now, leewaySec);
+  if (windowError !== null) {
+    if (clockSynchronised?.() !== false) throw windowError;
+    verifySignature(cert, serverStaticXOnly, authorityXOnly);
+    throw new CertificateError(
+      'clock-not-synchronised',
+      `this machine's clock is not synchronised yet (it reads ${iso(now)}; the pool's certificate is valid ` +
+        `${iso(cert.validFrom)} to ${iso(cert.notValidAfter)} and correctly signed): waiting for NTP to set ` +
+        `the clock before the pool can be trusted`,
+      windowError.skewSeconds,
+    );
+  }
+  verifySignature(cert, serverStaticXOnly, authorityXOnly);
+}
+
+/** The window check alone: null when `now` is inside it (leeway included). */
+function certificateWindowError(cert: SignatureNoiseMessage, now: number, leewaySec: number): CertificateError | null {
   if (now < cert.validFrom - leewaySec) {
     const skew = cert.validFrom - leewaySec - now;
-    throw new CertificateError(
+    return new CertificateError(
       'certificate-not-yet-valid',
       `pool certificate is not valid until ${iso(cert.validFrom)}, ${skew} s after this machine's clock ` +
         `(${iso(now)}, leeway ${leewaySec} s): check the clock (NTP) on this device or the pool`,
@@ -105,13 +135,17 @@ export function verifyCertificate(
   }
   if (now > cert.notValidAfter + leewaySec) {
     const skew = now - cert.notValidAfter - leewaySec;
-    throw new CertificateError(
+    return new CertificateError(
       'certificate-expired',
       `pool certificate expired at ${iso(cert.notValidAfter)}, ${skew} s before this machine's clock ` +
         `(${iso(now)}, leeway ${leewaySec} s): check the clock (NTP) on this device, or the pool is serving a stale certificate`,
       skew,
     );
   }
+  return null;
+}
+
+function verifySignature(cert: SignatureNoiseMessage, serverStaticXOnly: Uint8Array, authorityXOnly: Uint8Array): void {
   const digest = certificateDigest(cert.version, cert.validFrom, cert.notValidAfter, serverStaticXOnly);
   if (!schnorr.verify(cert.signature, digest, authorityXOnly)) {
     throw new CertificateError(

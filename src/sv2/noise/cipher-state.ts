@@ -2,11 +2,16 @@
  * One direction's ChaCha20-Poly1305 key and nonce counter (Noise CipherState). The 12-byte nonce is four zero
  * bytes and the 64-bit counter little-endian; every encryption or decryption consumes one nonce, and there is
  * no rekeying. Encrypts and decrypts in place so frames need no extra copies.
+ *
+ * A sending transport cipher (empty associated data, after the handshake) makes the cipher contexts for its
+ * next two nonces once the current turn of the event loop is over, so the next frame (header and payload)
+ * finds them ready: see `aead.ts` for why that matters on the share path.
  */
-import { ChaCha20Poly1305 } from './chacha20-poly1305.js';
+import { AEAD_TAG_BYTES, ChaChaPolyAead } from './aead.js';
 import { NoiseError } from './errors.js';
 
-export const AEAD_TAG_BYTES = 16;
+export { AEAD_TAG_BYTES };
+
 const EMPTY = new Uint8Array(0);
 // The counter is kept as a JS number; 2^53 messages is far beyond any connection's life.
 const MAX_NONCE = Number.MAX_SAFE_INTEGER;
@@ -15,10 +20,11 @@ export class CipherState {
   private counter = 0;
   private nonceLo = 0;
   private nonceHi = 0;
-  private readonly aead: ChaCha20Poly1305;
+  private readonly aead: ChaChaPolyAead;
+  private prepareScheduled = false;
 
   constructor(key: Uint8Array) {
-    this.aead = new ChaCha20Poly1305(key);
+    this.aead = new ChaChaPolyAead(key);
   }
 
   /** The next nonce value (how many messages this direction has processed). */
@@ -43,7 +49,19 @@ export class CipherState {
     this.nextNonce();
     // Noise's 96-bit nonce: 32 zero bits, then the counter as a little-endian 64-bit number.
     this.aead.seal(0, this.nonceLo, this.nonceHi, ad, buf, start, length);
+    if (ad.length === 0 && !this.prepareScheduled) {
+      this.prepareScheduled = true;
+      setImmediate(this.prepareNext);
+    }
   }
+
+  /** Readies the contexts for the next frame's header and payload nonces. */
+  private readonly prepareNext = (): void => {
+    this.prepareScheduled = false;
+    for (const n of [this.counter, this.counter + 1]) {
+      if (n < MAX_NONCE) this.aead.prepareSeal(0, n >>> 0, Math.floor(n / 4294967296));
+    }
+  };
 
   /** Encrypts into a new array (handshake payloads). */
   encrypt(plaintext: Uint8Array, ad: Uint8Array = EMPTY): Uint8Array {

@@ -7,7 +7,8 @@ export type NoiseErrorCode =
   | 'nonce-exhausted'
   | 'certificate-signature'
   | 'certificate-not-yet-valid'
-  | 'certificate-expired';
+  | 'certificate-expired'
+  | 'clock-not-synchronised';
 
 export class NoiseError extends Error {
   override readonly name: string = 'NoiseError';
@@ -22,12 +23,14 @@ export class NoiseError extends Error {
 /**
  * The server's certificate did not check out. For time failures `skewSeconds` says how far outside the
  * validity window (leeway included) the local clock is: positive = the certificate expired that long ago,
- * negative = it only becomes valid that far in the future.
+ * negative = it only becomes valid that far in the future. 'clock-not-synchronised' is a time failure while
+ * this machine says its own clock has not been synchronised yet (a Pi has no RTC): the certificate is
+ * genuine, our clock is what is wrong, and the same pool should be tried again once the clock is set.
  */
 export class CertificateError extends NoiseError {
   override readonly name = 'CertificateError';
   constructor(
-    code: 'certificate-signature' | 'certificate-not-yet-valid' | 'certificate-expired',
+    code: 'certificate-signature' | 'certificate-not-yet-valid' | 'certificate-expired' | 'clock-not-synchronised',
     message: string,
     readonly skewSeconds: number | null = null,
   ) {

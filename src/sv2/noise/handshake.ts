@@ -12,6 +12,7 @@
 
 import {
   CERTIFICATE_BYTES,
+  type ClockSyncCheck,
   decodeCertificate,
   encodeCertificate,
   type SignatureNoiseMessage,
@@ -44,6 +45,8 @@ export interface InitiatorOptions {
   nowSec: () => number;
   /** Clock leeway on both ends of the validity window (SRI: 10 s). */
   certificateLeewaySec?: number;
+  /** Whether the local clock is synchronised, to tell a wrong clock from a wrong certificate (certificate.ts). */
+  clockSynchronised?: ClockSyncCheck;
   /** Ephemeral key pair (tests inject the vector's; normally fresh per handshake). */
   ephemeral?: NoiseKeypair;
 }
@@ -107,6 +110,7 @@ export class NoiseInitiator {
         this.options.authorityKey,
         this.options.nowSec(),
         this.options.certificateLeewaySec,
+        this.options.clockSynchronised,
       );
     }
     const [k1, k2] = s.split();

@@ -357,6 +357,29 @@ test('/health and POST /api/system/restart follow the overheat latch', async () 
   assert.equal((await call('GET', '/health')).status, 200);
 });
 
+test('manual fan under the floor: 400 with the reason, nothing applied; after an overheat, restart comes up in auto', async () => {
+  const low = await call('PATCH', '/api/system', { autofanspeed: 0, manualFanSpeed: 0 });
+  assert.equal(low.status, 400);
+  assert.match(
+    low.json.error,
+    /^manualFanSpeed: manual fan speed 0% below bitaxe-ultra's minimum 40%: slower, the chips can overheat/,
+  );
+  assert.equal(d.control.getSettings().fanMode, 'auto', 'the whole request was refused');
+  assert.equal((await call('PATCH', '/api/system', { autofanspeed: 0, manualFanSpeed: 40 })).status, 200);
+  assert.equal((await call('GET', '/api/system/info')).json.autofanspeed, 0);
+  d.board.thermal.overrideDieC = 90;
+  for (let i = 0; i < 50 && d.control.telemetry().overheat === null; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.notEqual(d.control.telemetry().overheat, null);
+  d.board.thermal.overrideDieC = null;
+  for (let i = 0; i < 50 && (d.control.telemetry().asicTempC ?? 99) > 60; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  const restart = await call('POST', '/api/system/restart');
+  assert.equal(restart.status, 200, JSON.stringify(restart.json));
+  const info = (await call('GET', '/api/system/info')).json;
+  assert.equal(info.autofanspeed, 1, 'auto, not the manual 40 % it overheated at');
+  assert.ok(d.logs.some((l) => /fan back to auto .* after the overheat; it was fixed at 40 %/.test(l)));
+});
+
 test('exposed binding: refused without a token; reads open, writes need the bearer token', async () => {
   await assert.rejects(
     ApiServer.start({ board: d.control, host: '0.0.0.0', port: 0 }),

@@ -57,6 +57,26 @@ test('fan auto with a target; status in text form names board, fan and faults', 
   await runCliCaptured(['fan', 'auto', '--target', '60', '--api', d.url]);
 });
 
+test("a manual fan under the board's floor exits 2 with the daemon's reason; nothing reaches the fan", async () => {
+  // A fixed speed first, so nothing but the refused command could move the fan.
+  assert.equal((await runCliCaptured(['fan', '50', '--api', d.url])).code, 0);
+  const setting = d.board.emc2101!.regs[EMC2101_REG.FAN_SETTING];
+  const low = await spawnCli(['fan', '10', '--api', d.url]);
+  assert.equal(low.code, 2);
+  assert.ok(isOneLineReason(low.stderr), low.stderr);
+  assert.match(
+    low.stderr,
+    /^hashaxe: the daemon refused: manualFanSpeed: manual fan speed 10% below bitaxe-ultra's minimum 40%: slower, the chips can overheat at full power/,
+  );
+  assert.equal(d.board.emc2101!.regs[EMC2101_REG.FAN_SETTING], setting, 'the fan speed on the EMC2101 is unchanged');
+  assert.deepEqual(
+    [d.control.getSettings().fanMode, d.control.getSettings().fanPercent],
+    ['manual', 50],
+    'the fan settings are unchanged',
+  );
+  await runCliCaptured(['fan', 'auto', '--api', d.url]);
+});
+
 test("voltage and freq go through the daemon's limits: over the limit exits 2 with the limit, nothing written", async () => {
   const writes = d.board.bus.writesTo(0x48).length;
   const over = await spawnCli(['voltage', '1450', '--api', d.url]);

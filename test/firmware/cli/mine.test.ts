@@ -117,12 +117,17 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
     writeFileSync(badField, JSON.stringify({ pools: [{ url: 'stratum+tcp://pool' }] }));
     const overLimit = join(dir, 'over.json');
     writeFileSync(overLimit, JSON.stringify({ board: 'bitaxe-gamma', settings: { voltageMv: 1500 } }));
+    const slowFan = join(dir, 'slow-fan.json');
+    writeFileSync(slowFan, JSON.stringify({ settings: { fan: { mode: 'manual', percent: 10 } } }));
     const unknown = join(dir, 'unknown.json');
     writeFileSync(unknown, JSON.stringify({ pool: 'x' }));
     const notJson = join(dir, 'broken.json');
     writeFileSync(notJson, '{ "board": ');
     const badChannel = join(dir, 'channel.json');
     writeFileSync(badChannel, JSON.stringify({ pools: [{ url: 'sv2+tcp://127.0.0.1:34254', channel: 'group' }] }));
+    // A file that is not ours, under a .json name: the error must not quote it.
+    const secret = join(dir, 'secret.json');
+    writeFileSync(secret, 'root:x:0:0:TOPSECRET-line-one\nhashaxe:x:999:999::/var/lib/hashaxe\n');
     const cases: Array<[string[], RegExp]> = [
       [['--port', 'COM3'], /--port must be "emulated", "board" .*, a serial device path/],
       [['--pool', 'http://pool:3333'], /--pool must be sv2\+tcp:\/\/HOST:PORT/],
@@ -140,7 +145,11 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
       ],
       [['--config', overLimit], /settings\.voltageMv must be between \d+ and \d+ mV on bitaxe-gamma, got 1500/],
       [['--config', unknown], /pool is not a known field/],
-      [['--config', notJson], /is not valid JSON/],
+      [['--config', slowFan], /slow-fan\.json: settings\.fan\.percent must be at least 40 % on bitaxe-ultra/],
+      [['--config', notJson], /broken\.json: is not valid JSON \(line 1, column 12\)$/m],
+      [['--board', '../../etc/passwd'], /is neither a board name nor a path to a \.json board file/],
+      [['--board', secret], /secret\.json: is not valid JSON \(line 1, column 1\)$/m],
+      [['--config', secret], /secret\.json: is not valid JSON \(line 1, column 1\)$/m],
       [['--authority', 'nonsense'], /--authority: authority key/],
       [['--channel', 'group'], /--channel must be extended, standard or auto, got "group"/],
       [['--config', badChannel], /pools\[0\]\.channel must be one of .*auto.*extended.*standard/],
@@ -151,6 +160,7 @@ test('bad input exits 2 with a one-line reason that names the flag or field', as
       assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, reason, argv.join(' '));
       assert.ok(isOneLineReason(r.stderr), `${argv.join(' ')}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /TOPSECRET|root:x|hashaxe:x/, 'never echoes a file that is not JSON');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -226,6 +226,12 @@ const bad: Array<[string, (j: JsonObject) => void, RegExp]> = [
   ],
   ['unknown field', (j) => put(j, 'limits.voltageMV', { max: 1 }), /limits\.voltageMV is not a known field/],
   ['missing field', (j) => put(j, 'uart.fastBaud', undefined), /uart\.fastBaud is required/],
+  ['no manual fan floor', (j) => put(j, 'limits.manualFanPercent', undefined), /limits\.manualFanPercent is required/],
+  [
+    'manual fan floor over 100',
+    (j) => put(j, 'limits.manualFanPercent.min', 101),
+    /limits\.manualFanPercent\.min must be ≤ 100, got 101/,
+  ],
   ['reset line out of range', (j) => put(j, 'gpio.reset.line', 99), /gpio\.reset\.line must be ≤ 53, got 99/],
   [
     'same line twice',
@@ -283,12 +289,42 @@ test('loadBoard by name, by path, and the errors for unknown names and broken fi
   assert.equal(loadBoard('bitaxe-gamma').name, 'bitaxe-gamma');
   assert.equal(loadBoard(join(boardsDir(), 'bitaxe-gamma.json')).name, 'bitaxe-gamma');
   assert.throws(() => loadBoard('bitaxe-mega'), /bitaxe-mega: is not a known board; known boards: .*bitaxe-ultra/);
-  assert.throws(() => loadBoard('../etc/passwd'), BoardConfigError);
+  assert.throws(() => loadBoard('../etc/passwd'), /is neither a board name nor a path to a \.json board file/);
+  assert.throws(() => loadBoard('/etc/hostname'), /is neither a board name nor a path to a \.json board file/);
   const broken = join(tmp, 'broken.json');
   writeFileSync(broken, '{"name": ');
-  assert.throws(() => loadBoard(broken), /broken\.json: is not valid JSON/);
+  assert.throws(() => loadBoard(broken), /broken\.json: is not valid JSON \(line 1, column 10\)$/);
+  writeFileSync(broken, '{\n  "name": "x",\n  oops\n}');
+  assert.throws(() => loadBoard(broken), /broken\.json: is not valid JSON \(line 3, column 3\)$/);
+  assert.throws(() => loadBoard(tmp.endsWith('/') ? tmp : `${tmp}/`), /neither a board name/);
+  const dirNamedJson = join(tmp, 'dir.json');
+  mkdirSync(dirNamedJson, { recursive: true });
+  assert.throws(() => loadBoard(dirNamedJson), /dir\.json: is not a regular file/);
   assert.throws(() => loadBoard(join(tmp, 'absent.json')), /absent\.json: cannot be read \(ENOENT\)/);
   assert.throws(() => validateBoard([], 'x.json'), /x\.json: must be an object, got an array/);
+});
+
+test('a file that is not JSON is never quoted: the error names the file and the line and column only', () => {
+  const cases = [
+    'root:x:0:0:SECRET-ROOT-LINE:/root:/bin/bash\n',
+    '\u0000\u0001SECRET-BINARY',
+    '{"name": "bitaxe-x", "SECRET-KEY" SECRET-VALUE}',
+    '[1, 2, SECRET]',
+    '{} SECRET-TRAILER',
+    '',
+  ];
+  for (const [i, text] of cases.entries()) {
+    const file = join(tmp, `not-json-${i}.json`);
+    writeFileSync(file, text);
+    try {
+      loadBoard(file);
+      assert.fail('loaded a file that is not JSON');
+    } catch (err) {
+      assert.ok(err instanceof BoardConfigError);
+      assert.match(err.message, /: is not valid JSON( \(line \d+, column \d+\))?$/);
+      assert.doesNotMatch(err.message, /SECRET|root/, `case ${i}: ${err.message}`);
+    }
+  }
 });
 
 test('a user copy under another name loads when its name field matches', () => {

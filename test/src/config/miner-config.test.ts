@@ -82,13 +82,22 @@ test('errors name the file, the field and what is allowed', () => {
 });
 
 test('settings are held to the board’s own limits, with the limit in the message', () => {
-  const limits = { frequencyMhz: { min: 400, max: 575 }, voltageMv: { min: 1100, max: 1300 } };
+  const limits = {
+    frequencyMhz: { min: 400, max: 575 },
+    voltageMv: { min: 1100, max: 1300 },
+    manualFanPercent: { min: 40 },
+  };
   assert.doesNotThrow(() => checkSettingsForBoard({ frequencyMhz: 575, voltageMv: 1100 }, limits, 'b', 'f'));
   assert.throws(
     () => checkSettingsForBoard({ voltageMv: 1301 }, limits, 'bitaxe-ultra', 'hashaxe.json'),
     /hashaxe\.json: settings\.voltageMv must be between 1100 and 1300 mV on bitaxe-ultra, got 1301/,
   );
   assert.throws(() => checkSettingsForBoard({ frequencyMhz: 399 }, limits, 'b', 'f'), /between 400 and 575 MHz/);
+  assert.doesNotThrow(() => checkSettingsForBoard({ fanMode: 'manual', fanPercent: 40 }, limits, 'b', 'f'));
+  assert.throws(
+    () => checkSettingsForBoard({ fanMode: 'manual', fanPercent: 0 }, limits, 'bitaxe-ultra', 'hashaxe.json'),
+    /hashaxe\.json: settings\.fan\.percent must be at least 40 % on bitaxe-ultra \(its manual fan floor.*got 0$/,
+  );
 });
 
 test('port and scale parsing', () => {
