@@ -29,6 +29,12 @@ export class ChipHashScheduler {
   private last = performance.now();
   private lastProgress = performance.now();
   private stopped = false;
+  /**
+   * Where the next slice starts among the running chips. A slice that runs out of time mid-pass resumes with the
+   * next chip, so on a CPU that cannot keep up every chip still gets its turn (starting each slice at chip 0 would
+   * let the first chips take every slice and starve the rest).
+   */
+  private cursor = 0;
 
   constructor(
     private readonly sink: SchedulerSink,
@@ -113,9 +119,13 @@ export class ChipHashScheduler {
     const deadline = now + (this.options.sliceMs ?? 8);
     let outOfTime = false;
     let progressed = true;
+    const n = runs.length;
+    let start = n > 0 ? this.cursor % n : 0;
     while (progressed && !outOfTime) {
       progressed = false;
-      for (const r of runs) {
+      for (let k = 0; k < n; k++) {
+        const at = (start + k) % n;
+        const r = runs[at];
         const cost = r.search.stepHashes;
         if (cost === 0 || r.budget < cost) continue;
         const steps = Math.max(1, Math.min(Math.floor(r.budget / cost), Math.floor(16384 / cost)));
@@ -131,9 +141,11 @@ export class ChipHashScheduler {
         progressed = true;
         if (performance.now() >= deadline) {
           outOfTime = true;
+          this.cursor = at + 1;
           break;
         }
       }
+      start = 0;
     }
     if (found.length > 0) this.sink.found(found);
     this.reportProgress(false);
