@@ -143,7 +143,7 @@ export function checkBlock(block: ParsedBlock, rules: BlockRules): BlockVerdict 
 
   // ConnectBlock: inputs available (in this node's view) in block order, coinbase value
   const inBlock = new Map<string, number>();
-  txids.forEach((id, i) => inBlock.set(hexReversed(id), i));
+  for (let i = 0; i < txids.length; i++) inBlock.set(hexReversed(txids[i]), i);
   let fees = 0n;
   for (let i = 1; i < txs.length; i++) {
     const id = hexReversed(txids[i]);
