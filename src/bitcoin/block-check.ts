@@ -42,6 +42,13 @@ export interface BlockRules {
   repairCoinbaseWitness?: boolean;
   /** The synthetic node's payout check (not consensus). */
   payoutScript?: Uint8Array;
+  /** Block weight limit (default BIP141's 4,000,000). */
+  maxWeight?: number;
+  /**
+   * False for a block that does not build on the tip: like Core for a side chain, stop after the contextual
+   * checks (no inputs, no coinbase amount). Default true.
+   */
+  connect?: boolean;
 }
 
 export type BlockVerdict =
@@ -84,7 +91,8 @@ export function checkBlock(block: ParsedBlock, rules: BlockRules): BlockVerdict 
   if (mutated) return fail('bad-txns-duplicate', 'duplicate transaction');
   let stripped = 80 + 1;
   for (const tx of txs) stripped += tx.hasWitness ? 8 + tx.bodyEnd - tx.bodyStart : tx.bytes.length;
-  if (txs.length * WITNESS_SCALE_FACTOR > MAX_BLOCK_WEIGHT || stripped * WITNESS_SCALE_FACTOR > MAX_BLOCK_WEIGHT) {
+  const maxWeight = rules.maxWeight ?? MAX_BLOCK_WEIGHT;
+  if (txs.length * WITNESS_SCALE_FACTOR > maxWeight || stripped * WITNESS_SCALE_FACTOR > maxWeight) {
     return fail('bad-blk-length', 'size limits failed');
   }
   if (!isCoinbase(txs[0])) return fail('bad-cb-missing', 'first tx is not coinbase');
@@ -139,7 +147,9 @@ export function checkBlock(block: ParsedBlock, rules: BlockRules): BlockVerdict 
   }
   let weight = 80 * WITNESS_SCALE_FACTOR + WITNESS_SCALE_FACTOR;
   for (const tx of txs) weight += transactionWeight(tx);
-  if (weight > MAX_BLOCK_WEIGHT) return fail('bad-blk-weight', 'ContextualCheckBlock : weight limit failed');
+  if (weight > maxWeight) return fail('bad-blk-weight', 'ContextualCheckBlock : weight limit failed');
+  if (rules.connect === false)
+    return { valid: true, hash, block, coinbaseValueSats: sumOutputs(coinbase), feesSats: 0n };
 
   // ConnectBlock: inputs available (in this node's view) in block order, coinbase value
   const inBlock = new Map<string, number>();
@@ -157,8 +167,7 @@ export function checkBlock(block: ParsedBlock, rules: BlockRules): BlockVerdict 
     if (fee === undefined) return fail('bad-txns-inputs-missingorspent', `transaction ${id}: inputs missing or spent`);
     fees += fee;
   }
-  let coinbaseValue = 0n;
-  for (const o of coinbase.outputs) coinbaseValue += o.valueSats;
+  const coinbaseValue = sumOutputs(coinbase);
   if (coinbaseValue > rules.subsidySats + fees) {
     return fail(
       'bad-cb-amount',
@@ -181,6 +190,12 @@ export function witnessCommitmentIndex(coinbase: Transaction): number {
     if (o.script.length >= 38 && COMMITMENT_HEADER.every((b, j) => o.script[j] === b)) found = i;
   });
   return found;
+}
+
+function sumOutputs(tx: Transaction): bigint {
+  let sum = 0n;
+  for (const o of tx.outputs) sum += o.valueSats;
+  return sum;
 }
 
 /** IsFinalTx: locktime reached (by height or by median time past), or every input final. */

@@ -30,6 +30,11 @@ export interface TemplateCoinbaseRules {
   outputs: readonly TxOutput[];
   /** The coinbase witness (BIP141's reserved value) when the template commits to witnesses; null otherwise. */
   witnessReservedValue: Uint8Array | null;
+  /**
+   * Weight the coinbase may take before the block passes the limit (what the node left for it), or null when the
+   * source sized the block from our declared outputs itself (a TP and CoinbaseOutputConstraints).
+   */
+  maxWeight: number | null;
 }
 
 export interface NodeTemplate {

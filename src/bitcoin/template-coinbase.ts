@@ -37,6 +37,8 @@ export interface TemplateCoinbase {
   scriptSigLength: number;
   /** Serialized size of the device's own outputs (what CoinbaseOutputConstraints bounds). */
   payoutOutputsBytes: number;
+  /** BIP141 weight of the coinbase in the block. */
+  weight: number;
   /** The full coinbase for the block: witness form when the template commits to witnesses. */
   forBlock(extranonce: Uint8Array): Uint8Array;
   /** The non-witness serialization (whose hash is the txid). */
@@ -89,6 +91,13 @@ export function buildTemplateCoinbase(rules: TemplateCoinbaseRules, layout: Coin
   const reserved = rules.witnessReservedValue;
   const witness = reserved === null ? null : concat([Uint8Array.of(1), compactSize(reserved.length), reserved]);
   const size = layout.extranonceSize;
+  const baseBytes = prefix.length + size + suffix.length;
+  const weight = witness === null ? baseBytes * 4 : baseBytes * 4 + 2 + witness.length;
+  if (rules.maxWeight !== null && weight > rules.maxWeight) {
+    throw new TemplateCoinbaseError(
+      `the coinbase would weigh ${weight} WU but the template leaves ${Math.max(0, rules.maxWeight)} WU for it: the block would exceed the weight limit (bad-blk-weight)`,
+    );
+  }
   const withoutWitness = (extranonce: Uint8Array): Uint8Array => {
     if (extranonce.length !== size)
       throw new TemplateCoinbaseError(`extranonce must be ${size} bytes, got ${extranonce.length}`);
@@ -100,6 +109,7 @@ export function buildTemplateCoinbase(rules: TemplateCoinbaseRules, layout: Coin
     extranonceSize: size,
     scriptSigLength,
     payoutOutputsBytes: own.length,
+    weight,
     withoutWitness,
     forBlock(extranonce) {
       if (witness === null) return withoutWitness(extranonce);

@@ -105,7 +105,7 @@ export interface TemplateSource extends TypedEmitter<TemplateSourceEvents> {
   readonly connected: boolean;
   /**
    * Connects, checks the peer (auth, chain, sync state), asks for templates, and resolves once the first template
-   * has been emitted. Rejects with TemplateSourceError.
+   * is in `current`. `template` events follow for every later one. Rejects with TemplateSourceError.
    */
   connect(): Promise<TemplateSourceInfo>;
   /** The template the source would mine now. */

@@ -117,6 +117,7 @@ export function parseBlockTemplate(result: unknown, options: GbtOptions): GbtTem
   const transactions: TemplateTransaction[] = [];
   const leaves: Uint8Array[] = [new Uint8Array(32)];
   let fees = 0n;
+  let txWeight = 0;
   for (let i = 0; i < txList.length; i++) {
     const path = `transactions[${i}]`;
     const t = r.object(txList[i], path, ['data', 'txid'], ['hash', 'fee', 'depends', 'sigops', 'weight']);
@@ -127,10 +128,16 @@ export function parseBlockTemplate(result: unknown, options: GbtOptions): GbtTem
     const txid = hexToBytes(r.string(t, 'txid', path, HEX64, '64 hex digits')).reverse();
     const wtxid = 'hash' in t ? hexToBytes(r.string(t, 'hash', path, HEX64, '64 hex digits')).reverse() : txid;
     const fee = 'fee' in t ? BigInt(r.number(t, 'fee', path, { min: 0, max: 21e14, integer: true })) : null;
+    // Without a stated weight, four times the full size bounds it from above.
+    txWeight += 'weight' in t ? r.number(t, 'weight', path, { min: 1, max: 4e6, integer: true }) : data.length * 2;
     if (fee !== null) fees += fee;
     transactions.push({ data: hex(data), txid, wtxid, feeSats: fee });
     leaves.push(txid);
   }
+  const weightLimit =
+    'weightlimit' in o ? r.number(o, 'weightlimit', '', { min: 1000, max: 4e6, integer: true }) : 4_000_000;
+  // Header and the transaction count's CompactSize (at most 3 bytes below 65536 transactions), times 4.
+  const maxWeight = weightLimit - (80 + 3) * 4 - txWeight;
   const longpollId = 'longpollid' in o ? r.string(o, 'longpollid', '') : null;
   const template: NodeTemplate = {
     id: options.id,
@@ -150,6 +157,7 @@ export function parseBlockTemplate(result: unknown, options: GbtOptions): GbtTem
       valueRemainingSats: BigInt(coinbaseValue),
       outputs: commitment === null ? [] : [{ valueSats: 0n, script: commitment }],
       witnessReservedValue: commitment === null ? null : new Uint8Array(32),
+      maxWeight,
     },
     merklePath: merklePathOfFirst(leaves),
     transactions,
