@@ -70,7 +70,6 @@ export class SoloJobSource extends TypedEmitter<JobSourceEvents> implements JobS
   private opened = false;
   private closed = false;
   private target: bigint | null = null;
-  private info: TemplateSourceInfo | null = null;
 
   constructor(private readonly options: SoloJobSourceOptions) {
     super();
@@ -101,7 +100,6 @@ export class SoloJobSource extends TypedEmitter<JobSourceEvents> implements JobS
    */
   async connect(): Promise<JobSourceSession> {
     const info = await this.source.connect();
-    this.info = info;
     const payout = this.options.payout;
     try {
       checkAddressChain(payout, info.chain);
