@@ -26,7 +26,6 @@ import {
   type BlockAnswer,
   type TemplateSource,
   TemplateSourceError,
-  type TemplateSourceInfo,
 } from './template-source.js';
 
 export interface SoloJobSourceOptions {
