@@ -22,11 +22,7 @@ import type { MinedShare, MiningJob } from '../mining/job.js';
 import type { JobSource, JobSourceEvents, JobSourceSession } from '../mining/job-source.js';
 import { bytesToHexReversed } from '../util/hex.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import {
-  type BlockAnswer,
-  type TemplateSource,
-  TemplateSourceError,
-} from './template-source.js';
+import { type BlockAnswer, type TemplateSource, TemplateSourceError } from './template-source.js';
 
 export interface SoloJobSourceOptions {
   source: TemplateSource;
