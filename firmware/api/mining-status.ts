@@ -20,8 +20,48 @@ export interface MiningStatus {
   hwErrors: number;
   /** Per chip: verified nonces, hardware errors (nonces that did not hash to the ticket), hash rate. */
   chips: Array<{ nonces: number; hwErrors: number; hashrateGhs?: number }>;
-  pool: { url: string; port: number; user: string; protocol: 'SV2' | 'SV1' } | null;
+  /** `SOLO`: the owner's own node or template provider (url is its address, user the payout address). */
+  pool: { url: string; port: number; user: string; protocol: 'SV2' | 'SV1' | 'SOLO' } | null;
   miningPaused?: boolean;
+  /** Where block templates come from and who gets paid. */
+  templates?: TemplatesStatus;
+  /** Shares that met the network target, and (solo) what the node answered. */
+  blocks?: BlocksStatus;
+}
+
+export interface TemplatesStatus {
+  /** `pool`: the pool builds them; `node`: the owner's Bitcoin Core (RPC); `template-provider`: the owner's SV2 TP. */
+  source: 'pool' | 'node' | 'template-provider';
+  /** Without credentials. */
+  endpoint: string | null;
+  chain: string | null;
+  /** Solo: the address the coinbase pays (null on a pool: the pool pays by its own rules). */
+  payout: string | null;
+  /** Solo: the template now being mined, once there is one. */
+  template: {
+    height: number;
+    transactions: number | null;
+    networkDifficulty: number;
+    coinbaseValueSats: number;
+    payoutSats: number;
+  } | null;
+}
+
+export interface BlocksStatus {
+  found: number;
+  accepted: number;
+  rejected: number;
+  /** The latest blocks (solo), with the node's answer; kept across restarts with --state. */
+  recent: Array<{
+    height: number;
+    hash: string;
+    at: string;
+    answer: string;
+    reason: string | null;
+    via: string;
+    payoutAddress: string;
+    payoutSats: string;
+  }>;
 }
 
 export interface MiningStatusProvider {

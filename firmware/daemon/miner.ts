@@ -12,10 +12,12 @@ import type { ChipModelName } from '../../drivers/asic/chip-model.js';
 import type { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
 import { openTransport } from '../../drivers/transport/open-transport.js';
 import type { Transport } from '../../drivers/transport/transport.js';
+import { checkAddressChain, parseAddress } from '../../src/bitcoin/address.js';
 import { MAX_TARGET } from '../../src/bitcoin/target.js';
 import type { BoardDefinition } from '../../src/config/board.js';
 import type { MinerConfig } from '../../src/config/miner-config.js';
 import { MiningEngine } from '../../src/mining/engine.js';
+import type { BlockEvent, TemplateInfo } from '../../src/mining/job-source.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
 import { LocalPool } from '../../src/sv2/pool/local-pool.js';
 import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/units.js';
@@ -27,8 +29,16 @@ import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '..
 import { bringUpChain } from './chain-bringup.js';
 import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
-import { readLifetimeState, writeLifetimeState } from './lifetime-state.js';
+import { MAX_STORED_BLOCKS, readLifetimeState, type StoredBlock, writeLifetimeState } from './lifetime-state.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
+import {
+  checkSoloUpstream,
+  LOCAL_PAYOUT,
+  type LocalSoloPeer,
+  SoloStartError,
+  soloUpstream,
+  startLocalSoloPeer,
+} from './solo-upstream.js';
 import { redact, Upstream, type UpstreamPool } from './upstream.js';
 
 /** How the board's fan, sensors, regulator and reset line are reached. */
@@ -53,6 +63,8 @@ export interface MinerOptions {
   };
   /** Wait this long for the first pool channel before `start` returns (the boot report names the pool). */
   connectWaitMs?: number;
+  /** How the solo payout address was given, for errors that name it (default: the config file's solo.payout). */
+  soloPayoutField?: string;
 }
 
 /** The final line of `hashaxe mine --duration N --json`. */
@@ -81,10 +93,26 @@ export interface MinerSummary {
   uptimeSeconds: number;
   board: string;
   pool: string | null;
+  /** Shares that met the network target (solo: blocks sent to the node). */
+  blocksFound: number;
+  /** Solo: blocks the node accepted, and those it refused or never confirmed. */
+  blocksAccepted: number;
+  blocksRejected: number;
+  /** Where the work came from: a pool, the owner's node, or the owner's template provider. */
+  templates: 'pool' | 'node' | 'template-provider';
+  /** Solo: the address the blocks paid (null on a pool). */
+  payout: string | null;
 }
 
 export class MinerStartError extends Error {
   override readonly name = 'MinerStartError';
+  /** True when the configuration is what is wrong (the CLI exits 2), not the environment (exit 1). */
+  constructor(
+    message: string,
+    readonly badInput = false,
+  ) {
+    super(message);
+  }
 }
 
 export class Miner {
@@ -116,6 +144,14 @@ export class Miner {
   private chainRestarts = 0;
   private lastRecoveryMs = 0;
   private bringUp: (() => Promise<void>) | null = null;
+  /** Solo: the embedded synthetic node / TP behind `local`, blocks found, and the latest template. */
+  private localSolo: LocalSoloPeer | null = null;
+  private blocks: StoredBlock[] = [];
+  private savedBlocks = 0;
+  private blocksFound = 0;
+  private blocksAccepted = 0;
+  private blocksRejected = 0;
+  private template: TemplateInfo | null = null;
 
   private constructor(private readonly options: MinerOptions) {
     this.log = options.log;
@@ -208,9 +244,13 @@ export class Miner {
       if (warning !== null) this.log.warn(warning);
       this.lifetimeBest = state.bestDifficulty;
       this.savedBest = state.bestDifficulty;
+      this.blocks = state.blocks ?? [];
+      this.savedBlocks = this.blocks.length;
       this.stateTimer = setInterval(() => void this.saveLifetimeState(), STATE_SAVE_INTERVAL_MS);
       this.stateTimer.unref();
     }
+    // Solo: the owner's node is checked before anything is powered (nothing to mine for otherwise).
+    await this.checkSolo();
     // Hardware: the board's peripherals and the line to its chips.
     if (config.port.kind === 'emulated') {
       // The configured rate is what the chips hash at the frequency they start at; other clocks scale it.
@@ -356,13 +396,33 @@ export class Miner {
       }
     });
     this.engine.on('share', (e) => {
-      if (e.blockFound)
+      if (!e.blockFound) return;
+      this.blocksFound++;
+      // Solo sources report the block itself (hash, height, the node's answer): see onBlock.
+      if (this.upstream?.state.protocol !== 'solo') {
         this.log.info(`BLOCK FOUND: share of difficulty ${formatDifficulty(e.difficulty)} meets the network target`);
+      }
     });
     this.engine.start();
 
-    // The pool: the configured ones in failover order, or the embedded local pool.
-    if (config.pools.length === 0) {
+    // The pool: solo on the owner's templates (pools as backups), the configured pools in failover order, or the
+    // embedded local pool.
+    const backups = config.pools.map((p) => ({
+      url: p.url,
+      user: p.user ?? config.user,
+      authorityKey: p.authorityKey,
+    }));
+    if (config.solo !== null) {
+      const solo = config.solo;
+      let url = solo.node ?? solo.templateProvider ?? '';
+      if (url === 'local') {
+        const payout = parseAddress(solo.payout ?? LOCAL_PAYOUT);
+        this.localSolo = await startLocalSoloPeer(solo, this.chainHashrateHs(), payout.script);
+        url = this.localSolo.url;
+        this.log.info(this.localSolo.describe());
+      }
+      this.pools = [soloUpstream(solo, url, this.options.soloPayoutField ?? 'solo.payout'), ...backups];
+    } else if (config.pools.length === 0) {
       const lp = config.localPool;
       this.localPool = await LocalPool.start({
         host: '127.0.0.1',
@@ -382,15 +442,11 @@ export class Miner {
           `a new block every ${lp.blockIntervalSec} s, target ${lp.sharesPerMinute} shares/min`,
       );
     } else {
-      this.pools = config.pools.map((p) => ({ url: p.url, user: p.user ?? config.user, authorityKey: p.authorityKey }));
+      this.pools = backups;
     }
     this.upstream = new Upstream({
       pools: this.pools,
-      device: {
-        vendor: 'hashaxe',
-        hardwareVersion: `${board.name} ${board.asic.count}x${board.asic.model}${this.rig !== null ? ' (emulated)' : ''}`,
-        firmware: `hashaxe ${this.options.version}`,
-      },
+      device: this.deviceInfo(),
       nominalHashRateHs: () => this.chainHashrateHs(),
       handlers: {
         sessionOpened: (session) => this.engine.setTarget(session.target),
@@ -402,6 +458,10 @@ export class Miner {
           if (e.kind === 'rejected') this.log.warn(`share rejected: ${e.reason}`);
         },
         down: () => this.engine.upstreamDown(),
+        block: (e) => this.onBlock(e),
+        templateInfo: (t) => {
+          this.template = t;
+        },
       },
       log: this.log,
       ...(this.options.timings?.stallTimeoutMs !== undefined
@@ -437,6 +497,75 @@ export class Miner {
         this.log.warn(`HTTP API not started: ${describe(err)}`);
       }
     }
+  }
+
+  /**
+   * Solo's start-up check: the payout address fits the chain, and (for the owner's node) credentials, sync state,
+   * chain and a first coinbase that fits, all before the board is powered. A configuration error refuses to
+   * start; a node that is down or syncing refuses too unless pools are configured as backups to mine on meanwhile.
+   */
+  private async checkSolo(): Promise<void> {
+    const solo = this.options.config.solo;
+    if (solo === null) return;
+    const field = this.options.soloPayoutField ?? 'solo.payout';
+    if (solo.node === 'local' || solo.templateProvider === 'local') {
+      try {
+        checkAddressChain(parseAddress(solo.payout ?? LOCAL_PAYOUT), 'regtest');
+      } catch (err) {
+        throw new MinerStartError(`${field}: ${describe(err)} (the local synthetic node runs regtest)`, true);
+      }
+      return;
+    }
+    const pool = soloUpstream(solo, solo.node ?? solo.templateProvider ?? '', field);
+    try {
+      const description = await checkSoloUpstream(pool.solo as NonNullable<typeof pool.solo>, this.deviceInfo());
+      this.log.info(`solo check passed: ${description}`);
+    } catch (err) {
+      if (!(err instanceof SoloStartError)) throw err;
+      if (err.badInput || this.options.config.pools.length === 0) throw new MinerStartError(err.message, err.badInput);
+      this.log.warn(`${err.message}; mining on the backup pools until the node is ready`);
+    }
+  }
+
+  private deviceInfo(): { vendor: string; hardwareVersion: string; firmware: string } {
+    const board = this.options.board;
+    return {
+      vendor: 'hashaxe',
+      hardwareVersion: `${board.name} ${board.asic.count}x${board.asic.model}${this.options.config.port.kind === 'emulated' ? ' (emulated)' : ''}`,
+      firmware: `hashaxe ${this.options.version}`,
+    };
+  }
+
+  /** A block sent to the owner's node, then its answer: logged, counted, kept in the state file. */
+  private onBlock(e: BlockEvent): void {
+    const btc = (Number(e.payoutSats) / 1e8).toFixed(8);
+    if (e.answer === null) {
+      this.log.info(
+        `BLOCK FOUND at height ${e.height}: ${e.hash}, paying ${btc} BTC to ${e.payoutAddress}; sent to ${e.via}`,
+      );
+      return;
+    }
+    const record: StoredBlock = {
+      height: e.height,
+      hash: e.hash,
+      at: new Date().toISOString(),
+      answer: e.answer,
+      reason: e.reason,
+      via: e.via,
+      payoutAddress: e.payoutAddress,
+      payoutSats: e.payoutSats.toString(),
+    };
+    this.blocks.push(record);
+    if (this.blocks.length > MAX_STORED_BLOCKS) this.blocks.shift();
+    if (e.answer === 'accepted') {
+      this.blocksAccepted++;
+      this.log.info(`block ${e.height} ${e.hash} accepted by ${e.via}`);
+    } else {
+      this.blocksRejected++;
+      const verb = e.answer === 'rejected' ? 'REJECTED' : e.answer;
+      this.log.warn(`block ${e.height} ${e.hash} ${verb} by ${e.via}${e.reason !== null ? `: ${e.reason}` : ''}`);
+    }
+    void this.saveLifetimeState();
   }
 
   /**
@@ -532,8 +661,52 @@ export class Miner {
       pool:
         poolUrl === null
           ? null
-          : { url: redact(poolUrl), port: poolPort(poolUrl), user: up?.pool.user ?? '', protocol: 'SV2' },
+          : {
+              url: redact(poolUrl),
+              port: poolPort(poolUrl),
+              user: up?.pool.user ?? '',
+              protocol: up?.pool.solo !== undefined ? 'SOLO' : 'SV2',
+            },
       miningPaused: !this.chipsUp || !(up?.connected ?? false),
+      templates: this.templatesStatus(),
+      blocks: {
+        found: this.blocksFound,
+        accepted: this.blocksAccepted,
+        rejected: this.blocksRejected,
+        recent: this.blocks.slice(-10),
+      },
+    };
+  }
+
+  /** Where templates come from and who gets paid, for the API, /metrics and the status line. */
+  private templatesStatus(): NonNullable<MiningStatus['templates']> {
+    const up = this.upstream?.state ?? null;
+    const solo = up?.pool.solo;
+    if (up === null || solo === undefined) {
+      return {
+        source: 'pool',
+        endpoint: up === null ? null : redact(up.pool.url),
+        chain: null,
+        payout: null,
+        template: null,
+      };
+    }
+    const t = up.connected ? this.template : null;
+    return {
+      source: solo.kind,
+      endpoint: redact(up.pool.url),
+      chain: solo.chain ?? up.templates?.chain ?? null,
+      payout: solo.payout.text,
+      template:
+        t === null
+          ? null
+          : {
+              height: t.height,
+              transactions: t.transactions,
+              networkDifficulty: t.networkDifficulty,
+              coinbaseValueSats: Number(t.coinbaseValueSats),
+              payoutSats: Number(t.payoutSats),
+            },
     };
   }
 
@@ -583,7 +756,17 @@ export class Miner {
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       board: this.options.board.name,
       pool: this.upstream !== null ? redact(this.upstream.state.pool.url) : null,
+      blocksFound: this.blocksFound,
+      blocksAccepted: this.blocksAccepted,
+      blocksRejected: this.blocksRejected,
+      templates: this.upstream?.state.pool.solo?.kind ?? 'pool',
+      payout: this.upstream?.state.pool.solo?.payout.text ?? null,
     };
+  }
+
+  /** Solo: the embedded synthetic node or TP behind `local` (tests read its chain), else null. */
+  get localSoloPeer(): LocalSoloPeer | null {
+    return this.localSolo;
   }
 
   /** Graceful shutdown: no new work, channel closed, chips powered down with reset held. Idempotent. */
@@ -598,15 +781,17 @@ export class Miner {
     return this.stateSave;
   }
 
-  /** A failure is one warning per reason; mining goes on. */
+  /** A failure is one warning per reason; mining goes on. Blocks found are written as soon as the node answers. */
   private async writeLifetimeStateIfBetter(): Promise<void> {
     const path = this.options.config.stateFile;
     if (path === null) return;
     const best = Math.max(this.lifetimeBest, this.engineRef?.stats.snapshot().bestDifficulty ?? 0);
-    if (best <= this.savedBest) return;
+    const blocks = this.blocks.length;
+    if (best <= this.savedBest && blocks === this.savedBlocks) return;
     try {
-      await writeLifetimeState(path, { bestDifficulty: best });
+      await writeLifetimeState(path, { bestDifficulty: best, blocks: this.blocks.slice() });
       this.savedBest = best;
+      this.savedBlocks = blocks;
     } catch (err) {
       const why = `state file ${path} cannot be written: ${describe(err)}`;
       if (why !== this.stateWarning) this.log.warn(why);
@@ -624,6 +809,7 @@ export class Miner {
     await this.chain?.close().catch(() => undefined);
     if (this.chain === null) await this.transport?.close().catch(() => undefined);
     await this.localPool?.close().catch(() => undefined);
+    await this.localSolo?.close().catch(() => undefined);
     if (this.rig !== null) await this.rig.close().catch(() => undefined);
     else await this.hardware?.close().catch(() => undefined);
     await this.saveLifetimeState();

@@ -181,10 +181,12 @@ export class SoloJobSource extends TypedEmitter<JobSourceEvents> implements JobS
     // The network's target does not follow our hash rate.
   }
 
+  /** Closes the template source; a source that had opened reports `down` (the failover waits for it). */
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.source.close(reason);
+    if (this.opened) this.emit('down', { code: 'closed', reason, willReconnect: false });
   }
 
   private onTemplate(template: NodeTemplate, newTip: boolean): void {

@@ -26,7 +26,7 @@ import { witnessCommitmentScript } from '../../bitcoin/coinbase.js';
 import { encodeHeader } from '../../bitcoin/header.js';
 import { merklePathOfFirst, merkleRootFromTxids } from '../../bitcoin/merkle.js';
 import { sha256d } from '../../bitcoin/sha256.js';
-import { nbitsToTarget } from '../../bitcoin/target.js';
+import { nbitsToTarget, targetToNbits } from '../../bitcoin/target.js';
 import { isCoinbase, txidOf } from '../../bitcoin/transaction.js';
 import { bytesToHexReversed } from '../../util/hex.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
@@ -36,8 +36,13 @@ import { makeSyntheticTransaction, type SyntheticTransaction } from './synthetic
 export interface SyntheticNodeChainOptions {
   /** What the node says it runs (`getblockchaininfo.chain`). Default regtest. */
   chain?: Chain;
-  /** Compact target of every block: set it so the miner's chips find blocks every few seconds. */
+  /** Compact target of the first block: set it so the miner's chips find blocks every few seconds. */
   nbits: number;
+  /**
+   * Retarget after every block toward this interval (ms), from the wall-clock time the block took (at most ×4 or
+   * ÷4 per block), so a miner whose CPU is busy still finds blocks at about this pace. Absent = fixed nbits.
+   */
+  targetBlockIntervalMs?: number;
   version?: number;
   startHeight?: number;
   clock?: Clock;
@@ -67,6 +72,10 @@ export interface ChainBlock {
   prev: ChainBlock | null;
   /** `device`: a miner submitted it; `network`: the rest of the synthetic network found it. */
   foundBy: 'device' | 'network';
+  /** When it arrived (wall clock, ms): what the retarget measures. */
+  arrivedMs: number;
+  /** The compact target the next block needs. */
+  nextNbits: number;
 }
 
 /** Everything a template needs, built once per tip and mempool state. */
@@ -128,12 +137,13 @@ export interface SyntheticNodeStats {
 
 const MAX_KEPT_BLOCKS = 200;
 const MAX_KEPT_SUBMISSIONS = 100;
+/** Regtest's easiest target (powLimit, nbits 0x207fffff): the retarget never goes past it. */
+const REGTEST_POW_LIMIT = nbitsToTarget(0x207fffff);
 /** Regtest's halving interval (Core's chainparams); the synthetic chain pays regtest subsidies. */
 const HALVING_INTERVAL = 150;
 
 export class SyntheticNodeChain extends TypedEmitter<SyntheticNodeChainEvents> {
   readonly chain: Chain;
-  readonly nbits: number;
   readonly version: number;
   private readonly clock: Clock;
   private readonly random: (n: number) => Uint8Array;
@@ -153,7 +163,6 @@ export class SyntheticNodeChain extends TypedEmitter<SyntheticNodeChainEvents> {
   constructor(private readonly options: SyntheticNodeChainOptions) {
     super();
     this.chain = options.chain ?? 'regtest';
-    this.nbits = options.nbits;
     nbitsToTarget(options.nbits);
     this.version = options.version ?? 0x20000000;
     this.clock = options.clock ?? systemClock;
@@ -164,7 +173,7 @@ export class SyntheticNodeChain extends TypedEmitter<SyntheticNodeChainEvents> {
     const now = this.nowSec();
     const start = options.startHeight ?? 200;
     let prev: ChainBlock | null = null;
-    for (let i = 11; i >= 0; i--) prev = this.networkBlock(prev, start - i, now - i * 600);
+    for (let i = 11; i >= 0; i--) prev = this.networkBlock(prev, start - i, now - i * 600, options.nbits);
     this.tipBlock = prev as ChainBlock;
     this.addTransactions(options.initialTransactions ?? 20);
   }
@@ -185,6 +194,11 @@ export class SyntheticNodeChain extends TypedEmitter<SyntheticNodeChainEvents> {
 
   get tip(): ChainBlock {
     return this.tipBlock;
+  }
+
+  /** The compact target the next block needs. */
+  get nbits(): number {
+    return this.tipBlock.nextNbits;
   }
 
   get mempoolSize(): number {
@@ -295,7 +309,16 @@ export class SyntheticNodeChain extends TypedEmitter<SyntheticNodeChainEvents> {
       if (this.accepted.length > MAX_KEPT_SUBMISSIONS) this.accepted.shift();
       const confirmed = block.transactions.slice(1).map((t) => bytesToHexReversed(txidOf(t)));
       this.connect(
-        { hash, hashHex, height, time: block.header.time, prev: this.tipBlock, foundBy: 'device' },
+        {
+          hash,
+          hashHex,
+          height,
+          time: block.header.time,
+          prev: this.tipBlock,
+          foundBy: 'device',
+          arrivedMs: this.clock.nowMs(),
+          nextNbits: block.header.bits,
+        },
         confirmed,
       );
     }
@@ -327,7 +350,7 @@ export class SyntheticNodeChain extends TypedEmitter<SyntheticNodeChainEvents> {
     return {
       prevHash: parent.hash,
       height,
-      nbits: this.nbits,
+      nbits: parent.nextNbits,
       minTime: this.medianTimePast(parent) + 1,
       maxTime: this.nowSec() + 2 * 3600,
       subsidySats: subsidy(height),
@@ -345,7 +368,12 @@ export class SyntheticNodeChain extends TypedEmitter<SyntheticNodeChainEvents> {
   mineNetworkBlock(): ChainBlock {
     const t = this.template();
     const take = t.transactions.slice(0, Math.ceil(t.transactions.length / 2));
-    const block = this.networkBlock(this.tipBlock, this.tipBlock.height + 1, Math.max(t.mintime, this.nowSec()));
+    const block = this.networkBlock(
+      this.tipBlock,
+      this.tipBlock.height + 1,
+      Math.max(t.mintime, this.nowSec()),
+      t.nbits,
+    );
     this.networkBlocks++;
     this.connect(
       block,
@@ -384,30 +412,53 @@ export class SyntheticNodeChain extends TypedEmitter<SyntheticNodeChainEvents> {
     return this.byHash.get(hashHex);
   }
 
-  private networkBlock(prev: ChainBlock | null, height: number, time: number): ChainBlock {
+  private networkBlock(prev: ChainBlock | null, height: number, time: number, nbits: number): ChainBlock {
     // A real header (its hash is a real block hash) with a random merkle root: the network's blocks are not kept.
     const header = encodeHeader({
       version: this.version,
       prevHash: prev?.hash ?? new Uint8Array(32),
       merkleRoot: this.random(32),
       time,
-      bits: this.nbits,
+      bits: nbits,
       nonce: 0,
     });
     const hash = sha256d(header);
-    const block: ChainBlock = { hash, hashHex: bytesToHexReversed(hash), height, time, prev, foundBy: 'network' };
+    const block: ChainBlock = {
+      hash,
+      hashHex: bytesToHexReversed(hash),
+      height,
+      time,
+      prev,
+      foundBy: 'network',
+      arrivedMs: this.clock.nowMs(),
+      nextNbits: nbits,
+    };
     this.byHash.set(block.hashHex, block);
     return block;
   }
 
   /** Makes `block` the tip; the transactions it confirms leave the mempool. */
   private connect(block: ChainBlock, confirmedTxids: readonly string[]): void {
+    block.nextNbits = this.retarget(block);
     this.byHash.set(block.hashHex, block);
     this.tipBlock = block;
     for (const id of confirmedTxids) this.mempool.delete(id);
     this.cached = null;
     this.prune();
     this.emit('tip', block);
+  }
+
+  /** The next block's nbits: this one's, scaled by how long this block took against the target interval. */
+  private retarget(block: ChainBlock): number {
+    const interval = this.options.targetBlockIntervalMs;
+    const prev = block.prev;
+    if (interval === undefined || prev === null) return block.nextNbits;
+    const tookMs = Math.max(1, block.arrivedMs - prev.arrivedMs);
+    const ratio = Math.min(4, Math.max(0.25, tookMs / interval));
+    let target = (nbitsToTarget(block.nextNbits) * BigInt(Math.round(ratio * 1_000_000))) / 1_000_000n;
+    if (target > REGTEST_POW_LIMIT) target = REGTEST_POW_LIMIT;
+    if (target < 1n) target = 1n;
+    return targetToNbits(target);
   }
 
   private prune(): void {
