@@ -51,6 +51,8 @@ export interface BlocksStatus {
   found: number;
   accepted: number;
   rejected: number;
+  /** Blocks not accepted, by the node's reason (or duplicate / inconclusive / unconfirmed / error). */
+  reasons: Record<string, number>;
   /** The latest blocks (solo), with the node's answer; kept across restarts with --state. */
   recent: Array<{
     height: number;

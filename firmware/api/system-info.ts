@@ -83,6 +83,7 @@ export function buildSystemInfo(
       hardwareFault: t.hardwareFault,
       warnings: t.warnings,
       limits: board.limits,
+      ...templateDetails(m),
     },
   };
   // AxeOS adds these only when set; tools test for their presence.
@@ -122,6 +123,7 @@ export function buildSystemInfoWithoutBoard(
       boardControl: false,
       asicRunning: chain?.running ?? false,
       limits: board.limits,
+      ...templateDetails(m),
     },
   };
 }
@@ -168,6 +170,8 @@ function miningFields(
     stratumPort: m.pool?.port ?? 0,
     stratumUser: m.pool?.user ?? '',
     stratumProtocol: m.pool?.protocol ?? '',
+    blockFound: m.blocks?.found ?? 0,
+    ...ownTemplateFields(m),
     hashrateMonitor: {
       asics: Array.from({ length: board.asic.count }, (_, i) => ({
         total: round(m.chips[i]?.hashrateGhs ?? 0),
@@ -175,6 +179,30 @@ function miningFields(
         domains: [],
       })),
     },
+  };
+}
+
+/**
+ * AxeOS's block fields, which it sends only when the block height is known: here when mining solo on the
+ * owner's templates (the device built the coinbase, so it knows every output).
+ */
+function ownTemplateFields(m: MiningStatus): Record<string, unknown> {
+  const t = m.templates?.template;
+  if (t == null || m.templates?.payout == null) return {};
+  return {
+    blockHeight: t.height,
+    networkDifficulty: t.networkDifficulty,
+    coinbaseValueTotalSatoshis: t.coinbaseValueSats,
+    coinbaseValueUserSatoshis: t.payoutSats,
+    coinbaseOutputs: [{ value: t.payoutSats, address: m.templates.payout }],
+  };
+}
+
+/** hashaxe's own view: where templates come from, who is paid, and the blocks found with the node's answers. */
+function templateDetails(m: MiningStatus): Record<string, unknown> {
+  return {
+    ...(m.templates !== undefined ? { templates: m.templates } : {}),
+    ...(m.blocks !== undefined ? { blocks: m.blocks } : {}),
   };
 }
 

@@ -151,6 +151,7 @@ export class Miner {
   private blocksFound = 0;
   private blocksAccepted = 0;
   private blocksRejected = 0;
+  private readonly blockReasons: Record<string, number> = {};
   private template: TemplateInfo | null = null;
 
   private constructor(private readonly options: MinerOptions) {
@@ -562,6 +563,8 @@ export class Miner {
       this.log.info(`block ${e.height} ${e.hash} accepted by ${e.via}`);
     } else {
       this.blocksRejected++;
+      const why = e.reason ?? e.answer;
+      this.blockReasons[why] = (this.blockReasons[why] ?? 0) + 1;
       const verb = e.answer === 'rejected' ? 'REJECTED' : e.answer;
       this.log.warn(`block ${e.height} ${e.hash} ${verb} by ${e.via}${e.reason !== null ? `: ${e.reason}` : ''}`);
     }
@@ -673,6 +676,7 @@ export class Miner {
         found: this.blocksFound,
         accepted: this.blocksAccepted,
         rejected: this.blocksRejected,
+        reasons: { ...this.blockReasons },
         recent: this.blocks.slice(-10),
       },
     };
