@@ -96,6 +96,8 @@ export interface TemplateSourceEvents {
   warning: { message: string };
   /** Gone after it worked; a source does not reconnect by itself (the daemon's failover decides). */
   down: { code: TemplateSourceErrorCode; reason: string };
+  /** A TDP source: every decrypted frame, before it is decoded (tracing and latency measurement). */
+  frame: { msgType: number; payloadBytes: number };
 }
 
 export interface TemplateSource extends TypedEmitter<TemplateSourceEvents> {

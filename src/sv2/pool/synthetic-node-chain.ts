@@ -364,10 +364,13 @@ export class SyntheticNodeChain extends TypedEmitter<SyntheticNodeChainEvents> {
     };
   }
 
-  /** The rest of the network finds a block on the tip (taking the template's first transactions). */
-  mineNetworkBlock(): ChainBlock {
+  /**
+   * The rest of the network finds a block on the tip, confirming the template's first `confirm` transactions
+   * (default half of them).
+   */
+  mineNetworkBlock(confirm?: number): ChainBlock {
     const t = this.template();
-    const take = t.transactions.slice(0, Math.ceil(t.transactions.length / 2));
+    const take = t.transactions.slice(0, confirm ?? Math.ceil(t.transactions.length / 2));
     const block = this.networkBlock(
       this.tipBlock,
       this.tipBlock.height + 1,

@@ -297,6 +297,9 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
   }
 
   private onFrame(connection: Sv2Connection, frame: Sv2Frame): void {
+    if (this.listenerCount('frame') > 0) {
+      this.emit('frame', { msgType: frame.header.msgType, payloadBytes: frame.payload.length });
+    }
     let decoded: ReturnType<typeof decodeFrameMessage>;
     try {
       decoded = decodeFrameMessage(frame);
