@@ -55,7 +55,7 @@ export interface NodeTemplate {
   /** Siblings of the coinbase at each level, bottom up, internal byte order. */
   merklePath: readonly Uint8Array[];
   /** The other transactions in block order, when known (GBT: always; TDP: after RequestTransactionData). */
-  transactions: readonly TemplateTransaction[] | null;
+  transactions: TemplateTransaction[] | null;
   /** How many transactions besides the coinbase (null while unknown). */
   transactionCount: number | null;
   /** Sum of their fees, when the source says. */

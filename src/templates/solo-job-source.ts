@@ -63,6 +63,8 @@ export class SoloJobSource extends TypedEmitter<JobSourceEvents> implements JobS
   private nextJobId = 1;
   private nextSequence = 1;
   private opened = false;
+  /** The job handed out last (its template's info is what the status shows). */
+  private latest: JobEntry | null = null;
   private closed = false;
   private target: bigint | null = null;
 
@@ -77,6 +79,10 @@ export class SoloJobSource extends TypedEmitter<JobSourceEvents> implements JobS
     this.source.on('template', (e) => this.onTemplate(e.template, e.newTip));
     this.source.on('warning', (e) => this.emit('warning', e));
     this.source.on('down', (e) => this.goDown(e.code, e.reason));
+    this.source.on('transactions', (e) => {
+      const latest = this.latest;
+      if (latest !== null && latest.template === e.template && this.opened && !this.closed) this.emitInfo(latest);
+    });
   }
 
   get connected(): boolean {
@@ -260,6 +266,7 @@ export class SoloJobSource extends TypedEmitter<JobSourceEvents> implements JobS
   }
 
   private emitInfo(entry: JobEntry): void {
+    this.latest = entry;
     const t = entry.template;
     let outputs = 0n;
     for (const o of t.coinbase.outputs) outputs += o.valueSats;

@@ -16,7 +16,10 @@
  */
 import type { Chain } from '../../bitcoin/address.js';
 import type { TxOutput } from '../../bitcoin/coinbase.js';
+import { merklePathOfFirst, merkleRootFromTxids } from '../../bitcoin/merkle.js';
 import type { NodeTemplate } from '../../bitcoin/node-template.js';
+import { sha256d } from '../../bitcoin/sha256.js';
+import { parseTransaction, txidOf, wtxidOf } from '../../bitcoin/transaction.js';
 import type { DeviceInfo } from '../../sv2/client/mining-client.js';
 import { parseSv2Url } from '../../sv2/client/url.js';
 import { type Clock, systemClock } from '../../sv2/clock.js';
@@ -72,6 +75,12 @@ export interface TemplateProviderSourceOptions {
   firstTemplateTimeoutMs?: number;
   /** How long a SubmitSolution waits for the SetNewPrevHash that confirms it. Default 60 s. */
   confirmTimeoutMs?: number;
+  /**
+   * After each new block's template is being mined, fetch its transactions (RequestTransactionData) and check
+   * the provider's merkle path and witness commitment against them; a mismatch is a warning (the block would be
+   * refused). Default true.
+   */
+  verifyTransactions?: boolean;
 }
 
 /** Templates kept by id for SubmitSolution and RequestTransactionData. */
@@ -95,9 +104,10 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
   private active: NodeTemplate | null = null;
   private firstTemplate: ((t: NodeTemplate) => void) | null = null;
   private setupAnswer: ((ok: SetupConnectionSuccess | SetupConnectionError) => void) | null = null;
+  /** RequestTransactionData waiting for answers, per template id in the order asked (the TP answers in order). */
   private readonly txRequests = new Map<
     bigint,
-    { resolve: (v: TransactionData) => void; reject: (e: Error) => void }
+    Array<{ resolve: (v: TransactionData) => void; reject: (e: Error) => void }>
   >();
   private readonly solutions: PendingSolution[] = [];
   private closedByUs = false;
@@ -231,21 +241,26 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
       return Promise.reject(new TemplateSourceError('disconnected', 'not connected to the template provider'));
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.txRequests.delete(templateId);
-        reject(new TemplateSourceError('protocol', `no answer to RequestTransactionData(${templateId}) within 10 s`));
-      }, 10_000);
-      timer.unref();
-      this.txRequests.set(templateId, {
-        resolve: (v) => {
+      const queue = this.txRequests.get(templateId) ?? [];
+      this.txRequests.set(templateId, queue);
+      const waiter = {
+        resolve: (v: TransactionData) => {
           clearTimeout(timer);
           resolve(v);
         },
-        reject: (e) => {
+        reject: (e: Error) => {
           clearTimeout(timer);
           reject(e);
         },
-      });
+      };
+      const timer = setTimeout(() => {
+        const i = queue.indexOf(waiter);
+        if (i >= 0) queue.splice(i, 1);
+        if (queue.length === 0) this.txRequests.delete(templateId);
+        reject(new TemplateSourceError('protocol', `no answer to RequestTransactionData(${templateId}) within 10 s`));
+      }, 10_000);
+      timer.unref();
+      queue.push(waiter);
       connection.send(RequestTransactionData, { templateId });
     });
   }
@@ -324,16 +339,15 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
           return;
         case RequestTransactionDataSuccess: {
           const v = value as RequestTransactionDataSuccess;
-          const waiter = this.txRequests.get(v.templateId);
-          this.txRequests.delete(v.templateId);
-          waiter?.resolve({ excessData: v.excessData.slice(), transactions: v.transactionList.map((t) => t.slice()) });
+          this.nextTxWaiter(v.templateId)?.resolve({
+            excessData: v.excessData.slice(),
+            transactions: v.transactionList.map((t) => t.slice()),
+          });
           return;
         }
         case RequestTransactionDataError: {
           const v = value as RequestTransactionDataError;
-          const waiter = this.txRequests.get(v.templateId);
-          this.txRequests.delete(v.templateId);
-          waiter?.reject(
+          this.nextTxWaiter(v.templateId)?.reject(
             new TemplateSourceError('protocol', `RequestTransactionData(${v.templateId}): ${v.errorCode}`),
           );
           return;
@@ -348,6 +362,15 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
       const message = err instanceof Error ? err.message : String(err);
       connection.close('protocol-error', `template provider: ${message}`);
     }
+  }
+
+  private nextTxWaiter(
+    templateId: bigint,
+  ): { resolve: (v: TransactionData) => void; reject: (e: Error) => void } | undefined {
+    const queue = this.txRequests.get(templateId);
+    const waiter = queue?.shift();
+    if (queue !== undefined && queue.length === 0) this.txRequests.delete(templateId);
+    return waiter;
   }
 
   private onNewTemplate(t: NewTemplate): void {
@@ -391,9 +414,35 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
       const first = this.firstTemplate;
       this.firstTemplate = null;
       first(template);
+    } else {
+      this.emit('template', { template, newTip: true });
+    }
+    // Once the chips have the job: the template's transactions, checked against what we mine.
+    if (this.options.verifyTransactions ?? true) setImmediate(() => void this.verify(template));
+  }
+
+  /** RequestTransactionData for `t`, its merkle path and commitment checked; the template learns its transactions. */
+  private async verify(t: NodeTemplate): Promise<void> {
+    if (this.connection === null || this.connection.closed) return;
+    let data: TransactionData;
+    try {
+      data = await this.requestTransactions(t.id);
+    } catch (err) {
+      if (this.connection !== null)
+        this.emit('warning', { message: `transactions of template ${t.id}: ${(err as Error).message}` });
       return;
     }
-    this.emit('template', { template, newTip: true });
+    const problem = checkTemplateTransactions(t, data);
+    if (problem !== null) {
+      this.emit('warning', { message: `template ${t.id} from the template provider is inconsistent: ${problem}` });
+      return;
+    }
+    t.transactions = data.transactions.map((bytes) => {
+      const tx = parseTransaction(bytes);
+      return { data: bytes, txid: txidOf(tx), wtxid: wtxidOf(tx), feeSats: null };
+    });
+    t.transactionCount = data.transactions.length;
+    this.emit('transactions', { template: t });
   }
 
   /** The SetNewPrevHash fields of the active template (a fee update keeps them). */
@@ -410,7 +459,9 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
   private onClose(connection: Sv2Connection, code: string, message: string): void {
     if (connection !== this.connection) return;
     this.connection = null;
-    for (const w of this.txRequests.values()) w.reject(new TemplateSourceError('disconnected', message));
+    for (const queue of this.txRequests.values()) {
+      for (const w of queue) w.reject(new TemplateSourceError('disconnected', message));
+    }
     this.txRequests.clear();
     this.settleSolutions({ kind: 'error', reason: `the template provider connection closed (${message})` });
     const wasOpen = this.open;
@@ -460,6 +511,39 @@ export interface TransactionData {
   excessData: Uint8Array;
   /** Each transaction in its full (witness) serialization, in block order. */
   transactions: Uint8Array[];
+}
+
+/** Null when `data` is what `t` commits to: its txids give the merkle path, its wtxids the witness commitment. */
+export function checkTemplateTransactions(t: NodeTemplate, data: TransactionData): string | null {
+  const txids: Uint8Array[] = [new Uint8Array(32)];
+  const wtxids: Uint8Array[] = [new Uint8Array(32)];
+  for (const [i, bytes] of data.transactions.entries()) {
+    try {
+      const tx = parseTransaction(bytes);
+      txids.push(txidOf(tx));
+      wtxids.push(wtxidOf(tx));
+    } catch (err) {
+      return `transaction ${i} does not parse (${(err as Error).message})`;
+    }
+  }
+  const path = merklePathOfFirst(txids);
+  if (path.length !== t.merklePath.length || path.some((p, i) => !sameBytes(p, t.merklePath[i]))) {
+    return `its merkle path is not the one over its ${data.transactions.length} transactions`;
+  }
+  const reserved = t.coinbase.witnessReservedValue;
+  if (reserved !== null) {
+    if (!sameBytes(data.excessData, reserved)) return 'its excess_data is not the 32-byte witness reserved value';
+    const root = merkleRootFromTxids(wtxids);
+    const buf = new Uint8Array(64);
+    buf.set(root, 0);
+    buf.set(reserved, 32);
+    const commitment = sha256d(buf);
+    const out = t.coinbase.outputs.find((o) => o.script.length >= 38 && o.script[0] === 0x6a && o.script[1] === 0x24);
+    if (out === undefined || !sameBytes(out.script.subarray(6, 38), commitment)) {
+      return 'its witness commitment does not match its transactions';
+    }
+  }
+  return null;
 }
 
 function connectError(err: unknown, where: string): TemplateSourceError {

@@ -13,7 +13,7 @@ import { sha256d } from '../../../src/bitcoin/sha256.js';
 import { buildTemplateCoinbase } from '../../../src/bitcoin/template-coinbase.js';
 import { parseTransaction, txidOf, wtxidOf } from '../../../src/bitcoin/transaction.js';
 import type { MiningJob } from '../../../src/mining/job.js';
-import type { BlockEvent } from '../../../src/mining/job-source.js';
+import type { BlockEvent, TemplateInfo } from '../../../src/mining/job-source.js';
 import { encodeFrame } from '../../../src/sv2/codec/frame.js';
 import type { AnyMessageDef } from '../../../src/sv2/messages/registry.js';
 import { decodeFrameBytes } from '../../../src/sv2/messages/registry.js';
@@ -27,7 +27,10 @@ import {
   heightFromScriptSig,
   templateFromTdp,
 } from '../../../src/templates/tdp/tdp-template.js';
-import { TemplateProviderSource } from '../../../src/templates/tdp/template-provider-source.js';
+import {
+  checkTemplateTransactions,
+  TemplateProviderSource,
+} from '../../../src/templates/tdp/template-provider-source.js';
 import { TemplateSourceError } from '../../../src/templates/template-source.js';
 import { bytesToHex, bytesToHexReversed, hexToBytes } from '../../../src/util/hex.js';
 import { readRepoVector } from '../../support/repo-vectors.js';
@@ -109,6 +112,20 @@ test('RequestTransactionData.Success of the session: its txids give the template
   buf.set(root);
   buf.set(data.excessData, 32);
   assert.equal(bytesToHex(sha256d(buf)), session.solution.witness_commitment_hash);
+  // The check the TDP source runs on every new block's template: consistent here, and a tampered list is caught.
+  const template = templateFromTdp(
+    nt,
+    decodeFrameBytes(hexToBytes(session.frames[4].frame_hex)).value as TdSetNewPrevHash,
+  );
+  assert.equal(
+    checkTemplateTransactions(template, { excessData: data.excessData, transactions: data.transactionList }),
+    null,
+  );
+  assert.match(
+    checkTemplateTransactions(template, { excessData: data.excessData, transactions: data.transactionList.slice(1) }) ??
+      '',
+    /merkle path is not the one over its 2 transactions/,
+  );
   assert.equal(heightFromScriptSig(hexToBytes('016e')), 110);
   assert.equal(heightFromScriptSig(Uint8Array.of(0x60)), 16);
   assert.equal(heightFromScriptSig(hexToBytes('03a0bb0d')), 900_000);
@@ -142,6 +159,8 @@ test('solo through the synthetic TP over Noise: key checked, a block submitted a
   const tips: MiningJob[] = [];
   const updates: MiningJob[] = [];
   const blocks: BlockEvent[] = [];
+  const infos: TemplateInfo[] = [];
+  jobs.on('templateInfo', (i) => infos.push(i));
   jobs.on('newTip', (j) => j && tips.push(j));
   jobs.on('job', (j) => updates.push(j));
   jobs.on('block', (b) => blocks.push(b));
@@ -159,6 +178,8 @@ test('solo through the synthetic TP over Noise: key checked, a block submitted a
       ),
       (first.header.kind === 'coinbase' ? first.header.merklePath : []).map(bytesToHex),
     );
+    // The source fetched and checked the first template's transactions by itself: the status learns their number.
+    await until(() => infos.some((i) => i.transactions === 9), 3000, 'the template’s transaction count');
     jobs.submitShare(mineShare(first));
     await until(() => blocks.some((b) => b.answer !== null), 5000, 'confirmation');
     const answered = blocks.find((b) => b.answer !== null);
