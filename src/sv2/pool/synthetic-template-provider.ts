@@ -356,11 +356,9 @@ class TpSession {
           this.close('bad-constraints', 'coinbase_output_max_additional_size above the block size');
           return;
         }
-        const first = this.state === 'constraints';
         this.state = 'serving';
-        // sv2-tp rebuilds the template at once on a re-sent constraint as well.
+        // The first one starts the templates; sv2-tp rebuilds the template at once on a re-sent one as well.
         this.sendTemplate(true);
-        if (!first) return;
         return;
       }
       case RequestTransactionData: {

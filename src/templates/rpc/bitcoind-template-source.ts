@@ -104,6 +104,15 @@ export class BitcoindTemplateSource extends TypedEmitter<TemplateSourceEvents> i
   }
 
   async connect(): Promise<TemplateSourceInfo> {
+    try {
+      return await this.open();
+    } catch (err) {
+      this.close('connect failed');
+      throw err;
+    }
+  }
+
+  private async open(): Promise<TemplateSourceInfo> {
     const info = await this.call('getblockchaininfo', []);
     const o = (info ?? {}) as {
       chain?: unknown;

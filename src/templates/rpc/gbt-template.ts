@@ -94,7 +94,7 @@ export function parseBlockTemplate(result: unknown, options: GbtOptions): GbtTem
   }
   let deploymentBits = 0;
   if ('vbavailable' in o) {
-    const av = r.object(o.vbavailable, 'vbavailable', []);
+    const av = objectField(r, o.vbavailable, 'vbavailable');
     for (const name of Object.keys(av)) {
       const bit = r.number(av, name, 'vbavailable', { min: 0, max: 28, integer: true });
       deploymentBits |= 1 << bit;
@@ -120,7 +120,7 @@ export function parseBlockTemplate(result: unknown, options: GbtOptions): GbtTem
   let txWeight = 0;
   for (let i = 0; i < txList.length; i++) {
     const path = `transactions[${i}]`;
-    const t = r.object(txList[i], path, ['data', 'txid'], ['hash', 'fee', 'depends', 'sigops', 'weight']);
+    const t = objectField(r, txList[i], path);
     const data = r.string(t, 'data', path);
     if (data.length % 2 !== 0 || data.length < 120 || !/^[0-9a-fA-F]*$/.test(data)) {
       r.fail(`${path}.data`, 'must be the transaction as an even number of hex digits');
@@ -165,6 +165,16 @@ export function parseBlockTemplate(result: unknown, options: GbtOptions): GbtTem
     feesSats: transactions.every((t) => t.feeSats !== null) ? fees : null,
   };
   return { template, longpollId, minTime };
+}
+
+/**
+ * An object whose unknown keys are ignored: a node's answer may carry fields newer than this code (the config
+ * reader's strictness would refuse a template from the next Core release).
+ */
+function objectField(r: JsonReader, value: unknown, path: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    r.fail(path, `must be an object, got ${describe(value)}`);
+  return value as Json;
 }
 
 /** Hex that a pattern already checked (Buffer's native decoder: a full mempool is megabytes of it). */
