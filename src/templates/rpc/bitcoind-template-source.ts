@@ -49,7 +49,12 @@ export interface BitcoindSourceOptions {
   failuresBeforeDown?: number;
   /** After a failed longpoll, wait this long before the next (ms). */
   longpollRetryMs?: number;
+  /** Between submitblock tries when the node cannot be reached (default 1 s, 2 s, 3 s, 4 s). */
+  submitRetryMs?: number;
 }
+
+/** submitblock tries before a block counts as undelivered. */
+const SUBMIT_ATTEMPTS = 5;
 
 /** Core's RPC error codes that mean "not ready" rather than "broken". */
 const RPC_CLIENT_NOT_CONNECTED = -9;
@@ -167,12 +172,22 @@ export class BitcoindTemplateSource extends TypedEmitter<TemplateSourceEvents> i
 
   async submitBlock(s: BlockSubmission): Promise<BlockAnswer> {
     if (s.block === null) return { kind: 'error', reason: 'the block has no transactions attached (internal error)' };
+    const hex = bytesToHex(s.block);
     let answer: unknown;
-    try {
-      answer = await this.client.call('submitblock', [bytesToHex(s.block)], { timeoutMs: 60_000 });
-    } catch (err) {
-      if (err instanceof RpcError) return { kind: 'rejected', reason: err.rpcMessage };
-      return { kind: 'error', reason: err instanceof Error ? err.message : String(err) };
+    // A found block is worth a few tries: a node restarting or a dropped connection must not lose it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        answer = await this.client.call('submitblock', [hex], { timeoutMs: 60_000 });
+        break;
+      } catch (err) {
+        if (err instanceof RpcError) return { kind: 'rejected', reason: err.rpcMessage };
+        const retry = err instanceof TemplateSourceError && err.code === 'unreachable' && attempt < SUBMIT_ATTEMPTS;
+        if (!retry) return { kind: 'error', reason: err instanceof Error ? err.message : String(err) };
+        this.emit('warning', {
+          message: `submitblock failed (${err.message}); trying again (${attempt + 1} of ${SUBMIT_ATTEMPTS})`,
+        });
+        await sleep(this.options.submitRetryMs ?? 1000 * attempt);
+      }
     }
     // The tip moved (or the block lost a race): look at once rather than at the next poll.
     if (this.running) void this.refresh();

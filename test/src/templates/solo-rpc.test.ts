@@ -101,6 +101,26 @@ test('a share meeting the network target becomes a block the node validates, acc
   }
 });
 
+test('a block found while the node restarts is sent again until the node takes it', async () => {
+  let node = await startNode();
+  const port = node.port;
+  const chain = node.chain;
+  const { jobs, seen } = solo(node, { failuresBeforeDown: 1000, submitRetryMs: 300, longpoll: false });
+  try {
+    await jobs.connect();
+    await node.close();
+    jobs.submitShare(mineShare(seen.tips[0]));
+    await new Promise((r) => setTimeout(r, 100));
+    node = await SyntheticNode.start({ chain, port, auth: AUTH });
+    await until(() => seen.blocks.some((b) => b.answer !== null), 5000, 'the answer after the restart');
+    assert.equal(seen.blocks.find((b) => b.answer !== null)?.answer, 'accepted');
+    assert.equal(chain.stats().accepted, 1);
+  } finally {
+    jobs.close('test over');
+    await node.close();
+  }
+});
+
 test('a block the node rejects carries the node’s reason (high-hash)', async () => {
   const node = await startNode();
   const { jobs, seen } = solo(node);
