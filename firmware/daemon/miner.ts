@@ -12,12 +12,12 @@ import type { ChipModelName } from '../../drivers/asic/chip-model.js';
 import type { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
 import { openTransport } from '../../drivers/transport/open-transport.js';
 import type { Transport } from '../../drivers/transport/transport.js';
-import { checkAddressChain, parseAddress } from '../../src/bitcoin/address.js';
+import { parseAddress } from '../../src/bitcoin/address.js';
 import { MAX_TARGET } from '../../src/bitcoin/target.js';
 import type { BoardDefinition } from '../../src/config/board.js';
 import type { MinerConfig } from '../../src/config/miner-config.js';
 import { MiningEngine } from '../../src/mining/engine.js';
-import type { BlockEvent, TemplateInfo } from '../../src/mining/job-source.js';
+import type { TemplateInfo } from '../../src/mining/job-source.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
 import { LocalPool } from '../../src/sv2/pool/local-pool.js';
 import { formatDifficulty, formatHashrate, formatScale } from '../../src/util/units.js';
@@ -26,19 +26,21 @@ import type { MiningStatus } from '../api/mining-status.js';
 import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
 import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '../board/hardware.js';
+import { BlockLedger } from './block-ledger.js';
 import { bringUpChain } from './chain-bringup.js';
 import { ChainWatchdog, DEFAULT_WATCHDOG, type WatchdogPolicy } from './chain-watchdog.js';
 import { type EmulatedRig, startEmulatedRig } from './emulated-rig.js';
-import { MAX_STORED_BLOCKS, readLifetimeState, type StoredBlock, writeLifetimeState } from './lifetime-state.js';
+import { readLifetimeState, writeLifetimeState } from './lifetime-state.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
 import {
-  checkSoloUpstream,
+  checkSoloConfig,
   LOCAL_PAYOUT,
   type LocalSoloPeer,
   SoloStartError,
   soloUpstream,
   startLocalSoloPeer,
 } from './solo-upstream.js';
+import { templatesStatus } from './templates-status.js';
 import { redact, Upstream, type UpstreamPool } from './upstream.js';
 
 /** How the board's fan, sensors, regulator and reset line are reached. */
@@ -146,17 +148,14 @@ export class Miner {
   private bringUp: (() => Promise<void>) | null = null;
   /** Solo: the embedded synthetic node / TP behind `local`, blocks found, and the latest template. */
   private localSolo: LocalSoloPeer | null = null;
-  private blocks: StoredBlock[] = [];
-  private savedBlocks = 0;
-  private blocksFound = 0;
-  private blocksAccepted = 0;
-  private blocksRejected = 0;
-  private readonly blockReasons: Record<string, number> = {};
+  private ledger: BlockLedger;
+  private savedLedger = 0;
   private template: TemplateInfo | null = null;
 
   private constructor(private readonly options: MinerOptions) {
     this.log = options.log;
     this.watchdog = new ChainWatchdog({ ...DEFAULT_WATCHDOG, ...options.timings?.watchdog });
+    this.ledger = new BlockLedger(this.log);
   }
 
   /** Boots everything; on failure everything already started is shut down and MinerStartError says why. */
@@ -245,13 +244,26 @@ export class Miner {
       if (warning !== null) this.log.warn(warning);
       this.lifetimeBest = state.bestDifficulty;
       this.savedBest = state.bestDifficulty;
-      this.blocks = state.blocks ?? [];
-      this.savedBlocks = this.blocks.length;
+      this.ledger = new BlockLedger(this.log, state.blocks ?? []);
       this.stateTimer = setInterval(() => void this.saveLifetimeState(), STATE_SAVE_INTERVAL_MS);
       this.stateTimer.unref();
     }
     // Solo: the owner's node is checked before anything is powered (nothing to mine for otherwise).
-    await this.checkSolo();
+    if (config.solo !== null) {
+      try {
+        const passed = await checkSoloConfig(
+          config.solo,
+          this.options.soloPayoutField ?? 'solo.payout',
+          this.deviceInfo(),
+          config.pools.length > 0,
+          (m) => this.log.warn(m),
+        );
+        if (passed !== null) this.log.info(passed);
+      } catch (err) {
+        if (err instanceof SoloStartError) throw new MinerStartError(err.message, err.badInput);
+        throw err;
+      }
+    }
     // Hardware: the board's peripherals and the line to its chips.
     if (config.port.kind === 'emulated') {
       // The configured rate is what the chips hash at the frequency they start at; other clocks scale it.
@@ -398,7 +410,7 @@ export class Miner {
     });
     this.engine.on('share', (e) => {
       if (!e.blockFound) return;
-      this.blocksFound++;
+      this.ledger.shareMetNetworkTarget();
       // Solo sources report the block itself (hash, height, the node's answer): see onBlock.
       if (this.upstream?.state.protocol !== 'solo') {
         this.log.info(`BLOCK FOUND: share of difficulty ${formatDifficulty(e.difficulty)} meets the network target`);
@@ -459,7 +471,10 @@ export class Miner {
           if (e.kind === 'rejected') this.log.warn(`share rejected: ${e.reason}`);
         },
         down: () => this.engine.upstreamDown(),
-        block: (e) => this.onBlock(e),
+        block: (e) => {
+          this.ledger.onBlock(e);
+          if (e.answer !== null) void this.saveLifetimeState();
+        },
         templateInfo: (t) => {
           this.template = t;
         },
@@ -500,34 +515,6 @@ export class Miner {
     }
   }
 
-  /**
-   * Solo's start-up check: the payout address fits the chain, and (for the owner's node) credentials, sync state,
-   * chain and a first coinbase that fits, all before the board is powered. A configuration error refuses to
-   * start; a node that is down or syncing refuses too unless pools are configured as backups to mine on meanwhile.
-   */
-  private async checkSolo(): Promise<void> {
-    const solo = this.options.config.solo;
-    if (solo === null) return;
-    const field = this.options.soloPayoutField ?? 'solo.payout';
-    if (solo.node === 'local' || solo.templateProvider === 'local') {
-      try {
-        checkAddressChain(parseAddress(solo.payout ?? LOCAL_PAYOUT), 'regtest');
-      } catch (err) {
-        throw new MinerStartError(`${field}: ${describe(err)} (the local synthetic node runs regtest)`, true);
-      }
-      return;
-    }
-    const pool = soloUpstream(solo, solo.node ?? solo.templateProvider ?? '', field);
-    try {
-      const description = await checkSoloUpstream(pool.solo as NonNullable<typeof pool.solo>, this.deviceInfo());
-      this.log.info(`solo check passed: ${description}`);
-    } catch (err) {
-      if (!(err instanceof SoloStartError)) throw err;
-      if (err.badInput || this.options.config.pools.length === 0) throw new MinerStartError(err.message, err.badInput);
-      this.log.warn(`${err.message}; mining on the backup pools until the node is ready`);
-    }
-  }
-
   private deviceInfo(): { vendor: string; hardwareVersion: string; firmware: string } {
     const board = this.options.board;
     return {
@@ -535,40 +522,6 @@ export class Miner {
       hardwareVersion: `${board.name} ${board.asic.count}x${board.asic.model}${this.options.config.port.kind === 'emulated' ? ' (emulated)' : ''}`,
       firmware: `hashaxe ${this.options.version}`,
     };
-  }
-
-  /** A block sent to the owner's node, then its answer: logged, counted, kept in the state file. */
-  private onBlock(e: BlockEvent): void {
-    const btc = (Number(e.payoutSats) / 1e8).toFixed(8);
-    if (e.answer === null) {
-      this.log.info(
-        `BLOCK FOUND at height ${e.height}: ${e.hash}, paying ${btc} BTC to ${e.payoutAddress}; sent to ${e.via}`,
-      );
-      return;
-    }
-    const record: StoredBlock = {
-      height: e.height,
-      hash: e.hash,
-      at: new Date().toISOString(),
-      answer: e.answer,
-      reason: e.reason,
-      via: e.via,
-      payoutAddress: e.payoutAddress,
-      payoutSats: e.payoutSats.toString(),
-    };
-    this.blocks.push(record);
-    if (this.blocks.length > MAX_STORED_BLOCKS) this.blocks.shift();
-    if (e.answer === 'accepted') {
-      this.blocksAccepted++;
-      this.log.info(`block ${e.height} ${e.hash} accepted by ${e.via}`);
-    } else {
-      this.blocksRejected++;
-      const why = e.reason ?? e.answer;
-      this.blockReasons[why] = (this.blockReasons[why] ?? 0) + 1;
-      const verb = e.answer === 'rejected' ? 'REJECTED' : e.answer;
-      this.log.warn(`block ${e.height} ${e.hash} ${verb} by ${e.via}${e.reason !== null ? `: ${e.reason}` : ''}`);
-    }
-    void this.saveLifetimeState();
   }
 
   /**
@@ -671,46 +624,8 @@ export class Miner {
               protocol: up?.pool.solo !== undefined ? 'SOLO' : 'SV2',
             },
       miningPaused: !this.chipsUp || !(up?.connected ?? false),
-      templates: this.templatesStatus(),
-      blocks: {
-        found: this.blocksFound,
-        accepted: this.blocksAccepted,
-        rejected: this.blocksRejected,
-        reasons: { ...this.blockReasons },
-        recent: this.blocks.slice(-10),
-      },
-    };
-  }
-
-  /** Where templates come from and who gets paid, for the API, /metrics and the status line. */
-  private templatesStatus(): NonNullable<MiningStatus['templates']> {
-    const up = this.upstream?.state ?? null;
-    const solo = up?.pool.solo;
-    if (up === null || solo === undefined) {
-      return {
-        source: 'pool',
-        endpoint: up === null ? null : redact(up.pool.url),
-        chain: null,
-        payout: null,
-        template: null,
-      };
-    }
-    const t = up.connected ? this.template : null;
-    return {
-      source: solo.kind,
-      endpoint: redact(up.pool.url),
-      chain: solo.chain ?? up.templates?.chain ?? null,
-      payout: solo.payout.text,
-      template:
-        t === null
-          ? null
-          : {
-              height: t.height,
-              transactions: t.transactions,
-              networkDifficulty: t.networkDifficulty,
-              coinbaseValueSats: Number(t.coinbaseValueSats),
-              payoutSats: Number(t.payoutSats),
-            },
+      templates: templatesStatus(up, this.template),
+      blocks: this.ledger.status(),
     };
   }
 
@@ -741,6 +656,7 @@ export class Miner {
   summary(): MinerSummary {
     const s = this.engineRef?.stats.snapshot();
     const c = this.engineRef?.counters;
+    const blocks = this.ledger.status();
     return {
       accepted: s?.sharesAccepted ?? 0,
       rejected: s?.sharesRejected ?? 0,
@@ -760,9 +676,9 @@ export class Miner {
       uptimeSeconds: Math.floor((Date.now() - this.startedAtMs) / 1000),
       board: this.options.board.name,
       pool: this.upstream !== null ? redact(this.upstream.state.pool.url) : null,
-      blocksFound: this.blocksFound,
-      blocksAccepted: this.blocksAccepted,
-      blocksRejected: this.blocksRejected,
+      blocksFound: blocks.found,
+      blocksAccepted: blocks.accepted,
+      blocksRejected: blocks.rejected,
       templates: this.upstream?.state.pool.solo?.kind ?? 'pool',
       payout: this.upstream?.state.pool.solo?.payout.text ?? null,
     };
@@ -790,12 +706,12 @@ export class Miner {
     const path = this.options.config.stateFile;
     if (path === null) return;
     const best = Math.max(this.lifetimeBest, this.engineRef?.stats.snapshot().bestDifficulty ?? 0);
-    const blocks = this.blocks.length;
-    if (best <= this.savedBest && blocks === this.savedBlocks) return;
+    const revision = this.ledger.revision;
+    if (best <= this.savedBest && revision === this.savedLedger) return;
     try {
-      await writeLifetimeState(path, { bestDifficulty: best, blocks: this.blocks.slice() });
+      await writeLifetimeState(path, { bestDifficulty: best, blocks: this.ledger.stored() });
       this.savedBest = best;
-      this.savedBlocks = blocks;
+      this.savedLedger = revision;
     } catch (err) {
       const why = `state file ${path} cannot be written: ${describe(err)}`;
       if (why !== this.stateWarning) this.log.warn(why);

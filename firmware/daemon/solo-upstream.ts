@@ -7,7 +7,13 @@
  * restart) makes the daemon move to the first pool, and the primary failback probe brings it back to solo once
  * the node hands out templates again — the same rules as between pools.
  */
-import { type Chain, describeChain, type PayoutAddress, parseAddress } from '../../src/bitcoin/address.js';
+import {
+  type Chain,
+  checkAddressChain,
+  describeChain,
+  type PayoutAddress,
+  parseAddress,
+} from '../../src/bitcoin/address.js';
 import { targetFromDifficulty, targetToNbits } from '../../src/bitcoin/target.js';
 import type { SoloConfig } from '../../src/config/miner-config.js';
 import type { DeviceInfo } from '../../src/sv2/client/mining-client.js';
@@ -139,6 +145,40 @@ export async function checkSoloUpstream(s: SoloUpstream, device: DeviceInfo): Pr
     throw err;
   } finally {
     source.close('start-up check done');
+  }
+}
+
+/**
+ * Solo's start-up check: the payout address fits the chain, and (for the owner's node) credentials, sync state,
+ * chain and a first coinbase that fit, all before the board is powered. Throws SoloStartError for a
+ * configuration error always, and for a node that is down or syncing unless `haveBackups` (then it warns: the
+ * pools mine meanwhile). Returns a line for the log, or null for the local peer.
+ */
+export async function checkSoloConfig(
+  solo: SoloConfig,
+  payoutField: string,
+  device: DeviceInfo,
+  haveBackups: boolean,
+  warn: (message: string) => void,
+): Promise<string | null> {
+  if (solo.node === 'local' || solo.templateProvider === 'local') {
+    try {
+      checkAddressChain(parseAddress(solo.payout ?? LOCAL_PAYOUT), 'regtest');
+    } catch (err) {
+      throw new SoloStartError(
+        'wrong-network',
+        `${payoutField}: ${(err as Error).message} (the local synthetic node runs regtest)`,
+      );
+    }
+    return null;
+  }
+  const pool = soloUpstream(solo, solo.node ?? solo.templateProvider ?? '', payoutField);
+  try {
+    return `solo check passed: ${await checkSoloUpstream(pool.solo as SoloUpstream, device)}`;
+  } catch (err) {
+    if (!(err instanceof SoloStartError) || err.badInput || !haveBackups) throw err;
+    warn(`${err.message}; mining on the backup pools until the node is ready`);
+    return null;
   }
 }
 

@@ -40,9 +40,10 @@ for (const [flag, kind] of [
       const lines = run.stdout.trim().split('\n');
       assert.equal(lines.length, 1, run.stdout);
       const s = JSON.parse(lines[0]);
-      assert.ok(s.blocksFound >= 1, run.stdout);
-      assert.equal(s.blocksAccepted, s.blocksFound, run.stderr);
-      assert.equal(s.blocksRejected, 0);
+      assert.ok(s.blocksAccepted >= 1, run.stdout);
+      assert.equal(s.blocksRejected, 0, run.stderr);
+      // The summary is taken as the run stops: a block found in its last moment may still await the node's answer.
+      assert.ok(s.blocksFound >= s.blocksAccepted && s.blocksFound <= s.blocksAccepted + 1, run.stdout);
       assert.equal(s.accepted, s.blocksAccepted, 'in solo an accepted share is an accepted block');
       assert.equal(s.templates, kind);
       assert.equal(s.payout, REGTEST);
