@@ -305,9 +305,10 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
     this.closedByUs = true;
     this.abort?.abort();
     this.connection?.close('closed', reason);
+    // It was sent: whether the provider took it is unknown, not an error.
     this.settleSolutions({
-      kind: 'error',
-      reason: 'the template provider connection closed before it confirmed the block',
+      kind: 'unconfirmed',
+      reason: 'closed before the template provider announced a block on it',
     });
   }
 
@@ -463,7 +464,10 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
       for (const w of queue) w.reject(new TemplateSourceError('disconnected', message));
     }
     this.txRequests.clear();
-    this.settleSolutions({ kind: 'error', reason: `the template provider connection closed (${message})` });
+    this.settleSolutions({
+      kind: 'unconfirmed',
+      reason: `the template provider connection closed (${message}) before it announced a block on it`,
+    });
     const wasOpen = this.open;
     this.open = false;
     if (this.setupAnswer !== null || this.firstTemplate !== null) {
