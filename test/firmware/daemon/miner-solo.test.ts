@@ -16,6 +16,7 @@ import { DEFAULT_SOLO_CONFIG } from '../../../src/config/miner-config.js';
 import { LocalPool } from '../../../src/sv2/pool/local-pool.js';
 import { SyntheticNode } from '../../../src/sv2/pool/synthetic-node.js';
 import { bytesToHex } from '../../../src/util/hex.js';
+import { runCliCaptured } from '../../support/cli.js';
 import { eventually, startTestMiner, type TestMiner } from '../../support/miner.js';
 
 const EMULATED_HS = 1_000_000;
@@ -82,6 +83,15 @@ test('solo on the embedded node: blocks found, validated and accepted, in the AP
       /^hashaxe_last_block_info\{height="\d+",hash="[0-9a-f]{64}",answer="accepted",reason=""\} 1$/m,
     );
     assert.match(metrics, /^hashaxe_template_height \d+$/m);
+    // hashaxe status (the operator CLI) says where templates come from, who is paid and what the node answered.
+    const status = await runCliCaptured(['status', '--api', api]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(
+      status.stdout,
+      /^templates +own node http:\/\/127\.0\.0\.1:\d+ \(regtest\), height \d+, \d+ transactions$/m,
+    );
+    assert.match(status.stdout, /^payout +[\d.]+ BTC a block to bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080$/m);
+    assert.match(status.stdout, /^blocks +\d+ found, \d+ accepted, 0 not accepted; last: \d+ [0-9a-f]{16}… accepted$/m);
   } finally {
     await stopAll(t);
   }
