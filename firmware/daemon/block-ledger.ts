@@ -28,7 +28,7 @@ export class BlockLedger {
     this.blocks = stored.slice(-MAX_STORED_BLOCKS);
   }
 
-  /** A share met the network target (whatever the upstream: on a pool it is the pool's block). */
+  /** A share met the network target on a pool (the pool's block: only counted here). */
   shareMetNetworkTarget(): void {
     this.found++;
   }
@@ -37,6 +37,7 @@ export class BlockLedger {
   onBlock(e: BlockEvent): void {
     const btc = (Number(e.payoutSats) / 1e8).toFixed(8);
     if (e.answer === null) {
+      this.found++;
       this.log.info(
         `BLOCK FOUND at height ${e.height}: ${e.hash}, paying ${btc} BTC to ${e.payoutAddress}; sent to ${e.via}`,
       );

@@ -409,12 +409,10 @@ export class Miner {
       }
     });
     this.engine.on('share', (e) => {
-      if (!e.blockFound) return;
+      // Solo sources report the block itself (hash, height, the node's answer): see the ledger.
+      if (!e.blockFound || this.upstream?.state.protocol === 'solo') return;
       this.ledger.shareMetNetworkTarget();
-      // Solo sources report the block itself (hash, height, the node's answer): see onBlock.
-      if (this.upstream?.state.protocol !== 'solo') {
-        this.log.info(`BLOCK FOUND: share of difficulty ${formatDifficulty(e.difficulty)} meets the network target`);
-      }
+      this.log.info(`BLOCK FOUND: share of difficulty ${formatDifficulty(e.difficulty)} meets the network target`);
     });
     this.engine.start();
 

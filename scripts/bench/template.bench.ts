@@ -11,6 +11,8 @@
  * template.switch.floor       the hashing such a switch does (a coinbase txid and 12 merkle levels, 13 SHA-256d),
  *                             timed alone right after each switch on the same wake-up: how much of a tail is the
  *                             machine (preemption, a busy CPU) rather than the path.
+ *                             The TDP client checks every new block's template against its transactions in a
+ *                             worker thread meanwhile (HASHAXE_BENCH_VERIFY=0 turns that off, to compare).
  * template.gbt-parse          the other source: a getblocktemplate answer with 4,000 transactions read into a
  *                             template (JSON text → NodeTemplate, merkle path included), in ms. Bitcoin Core's
  *                             RPC sends the whole template as JSON on every change, so its switch is bounded by
@@ -81,6 +83,7 @@ async function startRig() {
     chain: 'regtest',
     payoutOutputs: [{ valueSats: 0n, script: PAYOUT.script }],
     device: DEVICE,
+    verifyTransactions: process.env.HASHAXE_BENCH_VERIFY !== '0',
   });
   const jobs = new SoloJobSource({ source, payout: PAYOUT, payoutField: 'bench' });
   const engine = new MiningEngine({

@@ -96,7 +96,7 @@ export interface TemplateSourceEvents {
   warning: { message: string };
   /** Gone after it worked; a source does not reconnect by itself (the daemon's failover decides). */
   down: { code: TemplateSourceErrorCode; reason: string };
-  /** A source that fetches transactions after the template (TDP): `template.transactions` is now filled in. */
+  /** A source that checks a template's transactions after it is mined (TDP): `transactionCount` is now known. */
   transactions: { template: NodeTemplate };
   /** A TDP source: every decrypted frame, before it is decoded (tracing and latency measurement). */
   frame: { msgType: number; payloadBytes: number };

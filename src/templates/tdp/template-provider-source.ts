@@ -16,10 +16,7 @@
  */
 import type { Chain } from '../../bitcoin/address.js';
 import type { TxOutput } from '../../bitcoin/coinbase.js';
-import { merklePathOfFirst, merkleRootFromTxids } from '../../bitcoin/merkle.js';
 import type { NodeTemplate } from '../../bitcoin/node-template.js';
-import { sha256d } from '../../bitcoin/sha256.js';
-import { parseTransaction, txidOf, wtxidOf } from '../../bitcoin/transaction.js';
 import type { DeviceInfo } from '../../sv2/client/mining-client.js';
 import { parseSv2Url } from '../../sv2/client/url.js';
 import { type Clock, systemClock } from '../../sv2/clock.js';
@@ -57,6 +54,7 @@ import {
   type TemplateSourceInfo,
 } from '../template-source.js';
 import { coinbaseOutputConstraints, templateFromTdp } from './tdp-template.js';
+import { TemplateChecker, type TransactionData } from './template-check.js';
 
 export interface TemplateProviderSourceOptions {
   /** `sv2+tcp://HOST:PORT/AUTHORITY_KEY`. */
@@ -78,7 +76,7 @@ export interface TemplateProviderSourceOptions {
   /**
    * After each new block's template is being mined, fetch its transactions (RequestTransactionData) and check
    * the provider's merkle path and witness commitment against them; a mismatch is a warning (the block would be
-   * refused). Default true.
+   * refused), a match tells the status how many transactions the block carries. Default true.
    */
   verifyTransactions?: boolean;
 }
@@ -113,6 +111,8 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
   private closedByUs = false;
   private open = false;
   private abort: AbortController | null = null;
+  /** Checks templates against their transactions in a worker thread (started on first use). */
+  private checker: TemplateChecker | null = null;
   /** Rejects the setup step being waited for (the connection closed under it). */
   private pendingFailure: ((e: Error) => void) | null = null;
 
@@ -303,6 +303,8 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
 
   close(reason: string): void {
     this.closedByUs = true;
+    this.checker?.close();
+    this.checker = null;
     this.abort?.abort();
     this.connection?.close('closed', reason);
     // It was sent: whether the provider took it is unknown, not an error.
@@ -340,10 +342,8 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
           return;
         case RequestTransactionDataSuccess: {
           const v = value as RequestTransactionDataSuccess;
-          this.nextTxWaiter(v.templateId)?.resolve({
-            excessData: v.excessData.slice(),
-            transactions: v.transactionList.map((t) => t.slice()),
-          });
+          // Views into the frame: the check reads them once and nothing keeps them.
+          this.nextTxWaiter(v.templateId)?.resolve({ excessData: v.excessData, transactions: v.transactionList });
           return;
         }
         case RequestTransactionDataError: {
@@ -422,7 +422,7 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
     if (this.options.verifyTransactions ?? true) setImmediate(() => void this.verify(template));
   }
 
-  /** RequestTransactionData for `t`, its merkle path and commitment checked; the template learns its transactions. */
+  /** RequestTransactionData for `t`, its merkle path and commitment checked; the template learns how many it holds. */
   private async verify(t: NodeTemplate): Promise<void> {
     if (this.connection === null || this.connection.closed) return;
     let data: TransactionData;
@@ -433,15 +433,21 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
         this.emit('warning', { message: `transactions of template ${t.id}: ${(err as Error).message}` });
       return;
     }
-    const problem = checkTemplateTransactions(t, data);
+    // Off the main thread: parsing and hashing thousands of transactions must never delay a job switch.
+    this.checker ??= new TemplateChecker();
+    let problem: string | null;
+    try {
+      problem = await this.checker.check(t, data);
+    } catch (err) {
+      this.emit('warning', { message: `template ${t.id}: the check did not run (${(err as Error).message})` });
+      return;
+    }
     if (problem !== null) {
       this.emit('warning', { message: `template ${t.id} from the template provider is inconsistent: ${problem}` });
       return;
     }
-    t.transactions = data.transactions.map((bytes) => {
-      const tx = parseTransaction(bytes);
-      return { data: bytes, txid: txidOf(tx), wtxid: wtxidOf(tx), feeSats: null };
-    });
+    // Only the count is kept: the provider rebuilds the block itself, and megabytes of transactions held per
+    // template would cost the daemon's memory (and its garbage collector's pauses) for nothing.
     t.transactionCount = data.transactions.length;
     this.emit('transactions', { template: t });
   }
@@ -510,45 +516,7 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
   }
 }
 
-export interface TransactionData {
-  /** The witness reserved value sv2-tp uses (32 zero bytes). */
-  excessData: Uint8Array;
-  /** Each transaction in its full (witness) serialization, in block order. */
-  transactions: Uint8Array[];
-}
-
-/** Null when `data` is what `t` commits to: its txids give the merkle path, its wtxids the witness commitment. */
-export function checkTemplateTransactions(t: NodeTemplate, data: TransactionData): string | null {
-  const txids: Uint8Array[] = [new Uint8Array(32)];
-  const wtxids: Uint8Array[] = [new Uint8Array(32)];
-  for (const [i, bytes] of data.transactions.entries()) {
-    try {
-      const tx = parseTransaction(bytes);
-      txids.push(txidOf(tx));
-      wtxids.push(wtxidOf(tx));
-    } catch (err) {
-      return `transaction ${i} does not parse (${(err as Error).message})`;
-    }
-  }
-  const path = merklePathOfFirst(txids);
-  if (path.length !== t.merklePath.length || path.some((p, i) => !sameBytes(p, t.merklePath[i]))) {
-    return `its merkle path is not the one over its ${data.transactions.length} transactions`;
-  }
-  const reserved = t.coinbase.witnessReservedValue;
-  if (reserved !== null) {
-    if (!sameBytes(data.excessData, reserved)) return 'its excess_data is not the 32-byte witness reserved value';
-    const root = merkleRootFromTxids(wtxids);
-    const buf = new Uint8Array(64);
-    buf.set(root, 0);
-    buf.set(reserved, 32);
-    const commitment = sha256d(buf);
-    const out = t.coinbase.outputs.find((o) => o.script.length >= 38 && o.script[0] === 0x6a && o.script[1] === 0x24);
-    if (out === undefined || !sameBytes(out.script.subarray(6, 38), commitment)) {
-      return 'its witness commitment does not match its transactions';
-    }
-  }
-  return null;
-}
+export type { TransactionData } from './template-check.js';
 
 function connectError(err: unknown, where: string): TemplateSourceError {
   if (err instanceof Sv2ConnectError) {

@@ -27,10 +27,8 @@ import {
   heightFromScriptSig,
   templateFromTdp,
 } from '../../../src/templates/tdp/tdp-template.js';
-import {
-  checkTemplateTransactions,
-  TemplateProviderSource,
-} from '../../../src/templates/tdp/template-provider-source.js';
+import { checkTemplateTransactions, commitmentsOf } from '../../../src/templates/tdp/template-check.js';
+import { TemplateProviderSource } from '../../../src/templates/tdp/template-provider-source.js';
 import { TemplateSourceError } from '../../../src/templates/template-source.js';
 import { bytesToHex, bytesToHexReversed, hexToBytes } from '../../../src/util/hex.js';
 import { readRepoVector } from '../../support/repo-vectors.js';
@@ -118,12 +116,17 @@ test('RequestTransactionData.Success of the session: its txids give the template
     decodeFrameBytes(hexToBytes(session.frames[4].frame_hex)).value as TdSetNewPrevHash,
   );
   assert.equal(
-    checkTemplateTransactions(template, { excessData: data.excessData, transactions: data.transactionList }),
+    checkTemplateTransactions(commitmentsOf(template), {
+      excessData: data.excessData,
+      transactions: data.transactionList,
+    }),
     null,
   );
   assert.match(
-    checkTemplateTransactions(template, { excessData: data.excessData, transactions: data.transactionList.slice(1) }) ??
-      '',
+    checkTemplateTransactions(commitmentsOf(template), {
+      excessData: data.excessData,
+      transactions: data.transactionList.slice(1),
+    }) ?? '',
     /merkle path is not the one over its 2 transactions/,
   );
   assert.equal(heightFromScriptSig(hexToBytes('016e')), 110);
