@@ -73,6 +73,12 @@ function renderTemplates(e: Exposition, m: MiningStatus): void {
     [{ answer: 'not-accepted' }, b.rejected],
   ]);
   e.family(
+    'hashaxe_blocks_superseded_total',
+    'counter',
+    'Blocks not sent: the node had just accepted our own block at the same height.',
+    [[{}, b.superseded]],
+  );
+  e.family(
     'hashaxe_blocks_rejected_total',
     'counter',
     "Blocks not accepted, by the node's reason.",

@@ -53,6 +53,8 @@ export interface BlocksStatus {
   rejected: number;
   /** Blocks not accepted, by the node's reason (or duplicate / inconclusive / unconfirmed / error). */
   reasons: Record<string, number>;
+  /** Blocks not sent because the node had just accepted our own block at the same height (not in `found`). */
+  superseded: number;
   /** The latest blocks (solo), with the node's answer; kept across restarts with --state. */
   recent: Array<{
     height: number;

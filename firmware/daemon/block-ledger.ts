@@ -17,6 +17,7 @@ export class BlockLedger {
   private accepted = 0;
   private notAccepted = 0;
   private readonly reasons: Record<string, number> = {};
+  private superseded = 0;
   /** Bumped by every answered block: the state file is written when it moved. */
   private version = 0;
 
@@ -36,6 +37,11 @@ export class BlockLedger {
   /** An own-template source sent a block (`answer` null) or reports the node's answer. */
   onBlock(e: BlockEvent): void {
     const btc = (Number(e.payoutSats) / 1e8).toFixed(8);
+    if (e.answer === 'superseded') {
+      this.superseded++;
+      this.log.info(`another block at height ${e.height} (${e.hash}) ${e.reason ?? ''}`);
+      return;
+    }
     if (e.answer === null) {
       this.found++;
       this.log.info(
@@ -83,6 +89,7 @@ export class BlockLedger {
       accepted: this.accepted,
       rejected: this.notAccepted,
       reasons: { ...this.reasons },
+      superseded: this.superseded,
       recent: this.blocks.slice(-10),
     };
   }

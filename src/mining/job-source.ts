@@ -53,8 +53,11 @@ export interface BlockEvent {
   /** Display order (as explorers and the node print it). */
   hash: string;
   height: number;
-  /** null while the node has not answered. */
-  answer: 'accepted' | 'rejected' | 'duplicate' | 'inconclusive' | 'unconfirmed' | 'error' | null;
+  /**
+   * null while the node has not answered. `superseded`: not sent, because the node had just accepted our own block
+   * at this height (it could only have competed with it).
+   */
+  answer: 'accepted' | 'rejected' | 'duplicate' | 'inconclusive' | 'unconfirmed' | 'error' | 'superseded' | null;
   /** The node's reason for anything but a plain acceptance. */
   reason: string | null;
   /** Where the block went (credential-free). */

@@ -9,7 +9,8 @@
  * Shares in solo: the job's share target is the network target, so a "share" is a block. The engine still
  * counts every verified nonce as hash rate; `accepted` counts blocks the node accepted, `rejected` blocks it
  * refused (by the node's reason, or `duplicate` / `inconclusive` / `unconfirmed`), and a block that could not be
- * delivered is `lost`. The same template → coinbase → job path is what job declaration will feed with a pool's
+ * delivered is `lost`. A second block on the same tip found before the node answered for the first waits for that
+ * answer: after an acceptance it is not sent (`superseded`: it could only compete with our own block). The same template → coinbase → job path is what job declaration will feed with a pool's
  * outputs and extranonce prefix.
  */
 import { type Chain, checkAddressChain, type PayoutAddress } from '../bitcoin/address.js';
@@ -47,6 +48,12 @@ const SESSION_PREFIX_BYTES = 4;
 /** Jobs whose coinbase is kept for a share still in the engine (the last few on the current tip suffice). */
 const KEPT_JOBS = 16;
 
+/** Blocks on one tip: whether the node accepted the first, and later ones waiting for that answer. */
+interface TipBlocks {
+  accepted: boolean | null;
+  held: Array<() => void>;
+}
+
 interface JobEntry {
   job: MiningJob;
   template: NodeTemplate;
@@ -60,6 +67,8 @@ export class SoloJobSource extends TypedEmitter<JobSourceEvents> implements JobS
   private readonly prefix: Uint8Array;
   private readonly now: () => number;
   private readonly jobs = new Map<number, JobEntry>();
+  /** By previous-block hash (display): our blocks on that tip. */
+  private readonly tips = new Map<string, TipBlocks>();
   private nextJobId = 1;
   private nextSequence = 1;
   private opened = false;
@@ -160,7 +169,6 @@ export class SoloJobSource extends TypedEmitter<JobSourceEvents> implements JobS
       payoutSats,
       payoutAddress: this.options.payout.text,
     };
-    this.emit('block', { ...base, answer: null, reason: null });
     const answered = (answer: BlockAnswer): void => {
       this.emit('block', { ...base, answer: answer.kind, reason: answer.reason });
       const credit = { target: share.job.target, late: false };
@@ -169,17 +177,51 @@ export class SoloJobSource extends TypedEmitter<JobSourceEvents> implements JobS
         this.emit('shareAnswer', { kind: 'lost', count: 1, why: answer.reason ?? 'not delivered' });
       else this.emit('shareAnswer', { kind: 'rejected', reason: answer.reason ?? answer.kind, share: credit });
     };
-    this.source
-      .submitBlock({
-        template: entry.template,
-        header: found.header,
-        coinbase: found.coinbase,
-        block: found.block,
-        hash: found.hash,
-      })
-      .then(answered, (err: unknown) =>
-        answered({ kind: 'error', reason: err instanceof Error ? err.message : String(err) }),
-      );
+    const send = (): Promise<BlockAnswer> => {
+      this.emit('block', { ...base, answer: null, reason: null });
+      return this.source
+        .submitBlock({
+          template: entry.template,
+          header: found.header,
+          coinbase: found.coinbase,
+          block: found.block,
+          hash: found.hash,
+        })
+        .catch(
+          (err: unknown): BlockAnswer => ({ kind: 'error', reason: err instanceof Error ? err.message : String(err) }),
+        )
+        .then((answer) => {
+          answered(answer);
+          return answer;
+        });
+    };
+    // A second block on the same tip while the node has not answered the first can only compete with our own:
+    // it waits for that answer and is sent only if the first was not accepted.
+    const prev = bytesToHexReversed(entry.template.prevHash);
+    const tip = this.tips.get(prev);
+    if (tip === undefined) {
+      const record: TipBlocks = { accepted: null, held: [] };
+      this.tips.set(prev, record);
+      if (this.tips.size > KEPT_JOBS) this.tips.delete(this.tips.keys().next().value as string);
+      void send().then((answer) => {
+        record.accepted = answer.kind === 'accepted';
+        for (const next of record.held.splice(0)) next();
+      });
+    } else {
+      const decide = (): void => {
+        if (tip.accepted === true) {
+          this.emit('block', {
+            ...base,
+            answer: 'superseded',
+            reason: `found before the node answered for our block at this height, which it accepted: not sent, it could only compete with it`,
+          });
+        } else {
+          void send();
+        }
+      };
+      if (tip.accepted === null) tip.held.push(decide);
+      else decide();
+    }
     return seq;
   }
 

@@ -7,9 +7,11 @@ import { extranonceBytes } from '../../src/mining/work-roller.js';
 
 /**
  * Plays the chips for a solo job on an easy chain: tries extranonces and nonces until the header hash meets the
- * job's target, and returns the share the engine would submit. Only for targets a few thousand hashes meet.
+ * job's target, and returns the share the engine would submit (the one after `skip` others). Only for targets a few
+ * thousand hashes meet.
  */
-export function mineShare(job: MiningJob, maxTries = 200_000): MinedShare {
+export function mineShare(job: MiningJob, maxTries = 200_000, skip = 0): MinedShare {
+  let skipped = 0;
   if (job.header.kind !== 'coinbase') throw new Error('a solo job has a coinbase header source');
   const h = job.header;
   for (let e = 0, tries = 0; tries < maxTries; e++) {
@@ -24,7 +26,7 @@ export function mineShare(job: MiningJob, maxTries = 200_000): MinedShare {
         bits: job.nbits,
         nonce,
       });
-      if (hashToBigInt(sha256d(header)) <= job.target) {
+      if (hashToBigInt(sha256d(header)) <= job.target && skipped++ === skip) {
         return { job, nonce, ntime: job.minNtime, version: job.version, extranonce };
       }
     }

@@ -28,6 +28,7 @@ test('sent, then answered: logged with the node’s words, counted by answer and
   ledger.onBlock(block(900_001, 'rejected', 'bad-cb-height'));
   ledger.onBlock(block(900_002, null));
   ledger.onBlock(block(900_002, 'inconclusive', 'inconclusive'));
+  ledger.onBlock(block(900_003, 'superseded', 'not sent: it could only compete with our own block'));
   assert.deepEqual(lines, [
     `BLOCK FOUND at height 900000: ${block(900_000, null).hash}, paying 3.12500000 BTC to bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4; sent to http://127.0.0.1:8332`,
     `block 900000 ${block(900_000, null).hash} accepted by http://127.0.0.1:8332`,
@@ -35,9 +36,13 @@ test('sent, then answered: logged with the node’s words, counted by answer and
     `warning: block 900001 ${block(900_001, null).hash} REJECTED by http://127.0.0.1:8332: bad-cb-height`,
     `BLOCK FOUND at height 900002: ${block(900_002, null).hash}, paying 3.12500000 BTC to bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4; sent to http://127.0.0.1:8332`,
     `warning: block 900002 ${block(900_002, null).hash} inconclusive by http://127.0.0.1:8332: inconclusive`,
+    `another block at height 900003 (${block(900_003, null).hash}) not sent: it could only compete with our own block`,
   ]);
   const s = ledger.status();
-  assert.deepEqual([s.found, s.accepted, s.rejected, s.reasons], [3, 1, 2, { 'bad-cb-height': 1, inconclusive: 1 }]);
+  assert.deepEqual(
+    [s.found, s.accepted, s.rejected, s.superseded, s.reasons],
+    [3, 1, 2, 1, { 'bad-cb-height': 1, inconclusive: 1 }],
+  );
   assert.equal(ledger.revision, 3);
   assert.deepEqual(ledger.stored()[1], {
     height: 900_001,

@@ -101,6 +101,27 @@ test('a share meeting the network target becomes a block the node validates, acc
   }
 });
 
+test('a second block on the same tip waits for the node’s answer on the first, and is not sent once that is accepted', async () => {
+  const node = await startNode();
+  const { jobs, seen } = solo(node);
+  try {
+    await jobs.connect();
+    const job = seen.tips[0];
+    jobs.submitShare(mineShare(job));
+    jobs.submitShare(mineShare(job, 200_000, 1));
+    await until(() => seen.blocks.filter((b) => b.answer !== null).length >= 2, 5000, 'both outcomes');
+    assert.deepEqual(
+      seen.blocks.map((b) => b.answer),
+      [null, 'accepted', 'superseded'],
+      'one block sent and accepted; the other never sent',
+    );
+    assert.deepEqual(node.chain.stats().answers, { accepted: 1 });
+  } finally {
+    jobs.close('test over');
+    await node.close();
+  }
+});
+
 test('a block found while the node restarts is sent again until the node takes it', async () => {
   let node = await startNode();
   const port = node.port;
