@@ -135,7 +135,7 @@ export function parseBlockTemplate(result: unknown, options: GbtOptions): GbtTem
     leaves.push(txid);
   }
   const weightLimit =
-    'weightlimit' in o ? r.number(o, 'weightlimit', '', { min: 1000, max: 4e6, integer: true }) : 4_000_000;
+    'weightlimit' in o ? r.number(o, 'weightlimit', '', { min: 1, max: 4e6, integer: true }) : 4_000_000;
   // Header and the transaction count's CompactSize (at most 3 bytes below 65536 transactions), times 4.
   const maxWeight = weightLimit - (80 + 3) * 4 - txWeight;
   const longpollId = 'longpollid' in o ? r.string(o, 'longpollid', '') : null;

@@ -288,14 +288,15 @@ test('cookie auth: the node’s cookie file works, and a restarted node’s new 
 });
 
 test('a template that leaves no weight for the coinbase is refused before mining', async () => {
-  // 20 transactions of ~500 WU fill a 12,000 WU block when the node reserves nothing for the coinbase.
+  // A 900 WU block: the header and the transaction count take 332, one transaction (~500 WU) may fit; what is left
+  // is always below the ~640 WU of our coinbase when the node reserves nothing for it.
   const node = await startNode({
     chain: {
       nbits: EASY,
       txIntervalMs: 0,
       initialTransactions: 40,
       maxMempool: 40,
-      maxBlockWeight: 12_000,
+      maxBlockWeight: 900,
       coinbaseReservedWeight: 0,
     },
   });
