@@ -79,6 +79,8 @@ export interface TemplateProviderSourceOptions {
    * refused), a match tells the status how many transactions the block carries. Default true.
    */
   verifyTransactions?: boolean;
+  /** At most one such check this often (ms). Default 60 s. */
+  verifyIntervalMs?: number;
 }
 
 /** Templates kept by id for SubmitSolution and RequestTransactionData. */
@@ -111,6 +113,7 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
   private closedByUs = false;
   private open = false;
   private abort: AbortController | null = null;
+  private lastVerifyMs = Number.NEGATIVE_INFINITY;
   /** Checks templates against their transactions in a worker thread (started on first use). */
   private checker: TemplateChecker | null = null;
   /** Rejects the setup step being waited for (the connection closed under it). */
@@ -418,8 +421,16 @@ export class TemplateProviderSource extends TypedEmitter<TemplateSourceEvents> i
     } else {
       this.emit('template', { template, newTip: true });
     }
-    // Once the chips have the job: the template's transactions, checked against what we mine.
-    if (this.options.verifyTransactions ?? true) setImmediate(() => void this.verify(template));
+    // Once the chips have the job: the template's transactions, checked against what we mine (at most once a
+    // minute: every block on mainnet, without piling up megabytes during a test network's block storm).
+    const now = this.clock.nowMs();
+    if (
+      (this.options.verifyTransactions ?? true) &&
+      now - this.lastVerifyMs >= (this.options.verifyIntervalMs ?? 60_000)
+    ) {
+      this.lastVerifyMs = now;
+      setImmediate(() => void this.verify(template));
+    }
   }
 
   /** RequestTransactionData for `t`, its merkle path and commitment checked; the template learns how many it holds. */
