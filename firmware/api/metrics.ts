@@ -39,6 +39,62 @@ class Exposition {
   }
 }
 
+/** Where templates come from, who is paid, and the blocks found with the node's answers. */
+function renderTemplates(e: Exposition, m: MiningStatus): void {
+  const t = m.templates;
+  if (t !== undefined) {
+    e.family(
+      'hashaxe_template_source_info',
+      'gauge',
+      'Where block templates come from and who the coinbase pays (always 1).',
+      [[{ source: t.source, endpoint: t.endpoint ?? '', chain: t.chain ?? '', payout: t.payout ?? '' }, 1]],
+    );
+    const w = t.template;
+    e.family('hashaxe_template_height', 'gauge', 'Height of the block being mined (own templates).', [
+      [{}, w?.height ?? null],
+    ]);
+    e.family('hashaxe_network_difficulty', 'gauge', 'Network difficulty of the block being mined (own templates).', [
+      [{}, w?.networkDifficulty ?? null],
+    ]);
+    e.family('hashaxe_template_transactions', 'gauge', 'Transactions besides the coinbase in the template.', [
+      [{}, w?.transactions ?? null],
+    ]);
+    e.family('hashaxe_coinbase_payout_satoshis', 'gauge', 'What a block found now would pay the owner.', [
+      [{}, w?.payoutSats ?? null],
+    ]);
+  }
+  const b = m.blocks;
+  if (b === undefined) return;
+  e.family('hashaxe_blocks_found_total', 'counter', 'Shares that met the network target (solo: blocks sent).', [
+    [{}, b.found],
+  ]);
+  e.family('hashaxe_blocks_total', 'counter', "Blocks the owner's node answered, by answer.", [
+    [{ answer: 'accepted' }, b.accepted],
+    [{ answer: 'not-accepted' }, b.rejected],
+  ]);
+  e.family(
+    'hashaxe_blocks_superseded_total',
+    'counter',
+    'Blocks not sent: the node had just accepted our own block at the same height.',
+    [[{}, b.superseded]],
+  );
+  e.family(
+    'hashaxe_blocks_rejected_total',
+    'counter',
+    "Blocks not accepted, by the node's reason.",
+    Object.entries(b.reasons).map(([reason, n]) => [{ reason }, n]),
+  );
+  const last = b.recent[b.recent.length - 1];
+  e.family('hashaxe_last_block_info', 'gauge', 'The latest block found and what the node answered (always 1).', [
+    [
+      last === undefined
+        ? {}
+        : { height: String(last.height), hash: last.hash, answer: last.answer, reason: last.reason ?? '' },
+      last === undefined ? null : 1,
+    ],
+  ]);
+}
+
 /** The chips' frequency and the rate it implies, from board control's telemetry or from the chain itself. */
 interface ChipClock {
   frequencySetMhz: number | null;
@@ -220,6 +276,7 @@ function render(
   e.family('hashaxe_power_fault', 'gauge', '1 while the regulator reports a fault.', [
     [{}, t === null ? null : t.powerFault === null ? 0 : 1],
   ]);
+  renderTemplates(e, m);
   e.family('hashaxe_uptime_seconds', 'gauge', 'Seconds since the daemon started.', [[{}, m.uptimeSeconds]]);
   return e.toString();
 }

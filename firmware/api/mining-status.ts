@@ -22,8 +22,11 @@ export interface MiningStatus {
   hwErrors: number;
   /** Per chip: verified nonces, hardware errors (nonces that did not hash to the ticket), hash rate. */
   chips: Array<{ nonces: number; hwErrors: number; hashrateGhs?: number }>;
-  /** `channelKind`: the SV2 channel in use (extended or standard), once the pool gave work. */
-  pool: { url: string; port: number; user: string; protocol: 'SV2' | 'SV1'; channelKind?: string } | null;
+  /**
+   * `channelKind`: the SV2 channel in use (extended or standard), once the pool gave work. `SOLO`: the owner's own
+   * node or template provider (url is its address, user the payout address).
+   */
+  pool: { url: string; port: number; user: string; protocol: 'SV2' | 'SV1' | 'SOLO'; channelKind?: string } | null;
   /** True while mining on a backup pool (AxeOS `isUsingFallbackStratum`). */
   usingFallback?: boolean;
   miningPaused?: boolean;
@@ -43,7 +46,10 @@ export interface MiningStatus {
   sharesLost?: number;
   /** From the current job: the network's difficulty (from nbits) and the height when the coinbase says it. */
   chainTip?: { networkDifficulty: number; blockHeight: number | null };
-  blocksFound?: number;
+  /** Where block templates come from and who gets paid. */
+  templates?: TemplatesStatus;
+  /** Shares that met the network target, and (solo) what the node answered. */
+  blocks?: BlocksStatus;
   /** Paused by the owner (API pause), as opposed to chips down or no pool. */
   pausedByUser?: boolean;
   /** The identify signal is running. */
@@ -91,6 +97,45 @@ export interface UartHealthSnapshot {
   hwErrorPercent: number;
   windowSec: number;
   chips: Array<{ nonces: number; hwErrors: number; hwErrorPercent: number }>;
+}
+
+export interface TemplatesStatus {
+  /** `pool`: the pool builds them; `node`: the owner's Bitcoin Core (RPC); `template-provider`: the owner's SV2 TP. */
+  source: 'pool' | 'node' | 'template-provider';
+  /** Without credentials. */
+  endpoint: string | null;
+  chain: string | null;
+  /** Solo: the address the coinbase pays (null on a pool: the pool pays by its own rules). */
+  payout: string | null;
+  /** Solo: the template now being mined, once there is one. */
+  template: {
+    height: number;
+    transactions: number | null;
+    networkDifficulty: number;
+    coinbaseValueSats: number;
+    payoutSats: number;
+  } | null;
+}
+
+export interface BlocksStatus {
+  found: number;
+  accepted: number;
+  rejected: number;
+  /** Blocks not accepted, by the node's reason (or duplicate / inconclusive / unconfirmed / error). */
+  reasons: Record<string, number>;
+  /** Blocks not sent because the node had just accepted our own block at the same height (not in `found`). */
+  superseded: number;
+  /** The latest blocks (solo), with the node's answer; kept across restarts with --state. */
+  recent: Array<{
+    height: number;
+    hash: string;
+    at: string;
+    answer: string;
+    reason: string | null;
+    via: string;
+    payoutAddress: string;
+    payoutSats: string;
+  }>;
 }
 
 export interface MiningStatusProvider {

@@ -440,7 +440,7 @@ export class ApiServer {
         methods: {
           POST: (req, res) => {
             req.resume();
-            const found = this.opts.mining.miningStatus().blocksFound ?? 0;
+            const found = this.opts.mining.miningStatus().blocks?.found ?? 0;
             this.blocksDismissed = found;
             sendJson(res, 200, {
               blockFound: found,

@@ -129,6 +129,7 @@ export function buildSystemInfo(
       limits: board.limits,
       ...ownFields(m),
       ...(m.uart !== undefined ? { uart: m.uart } : {}),
+      ...templateDetails(m),
     },
   };
   // AxeOS adds these only when set; tools test for their presence.
@@ -172,6 +173,7 @@ export function buildSystemInfoWithoutBoard(
       limits: board.limits,
       ...ownFields(m),
       ...(m.uart !== undefined ? { uart: m.uart } : {}),
+      ...templateDetails(m),
     },
   };
 }
@@ -210,7 +212,7 @@ function miningFields(
     poolDifficulty: m.poolDifficulty ?? 0,
     responseTime: round(m.responseTimeMs ?? 0, 3),
     responseShareBatch: m.responseShareBatch ?? 0,
-    blockFound: m.blocksFound ?? 0,
+    blockFound: m.blocks?.found ?? 0,
     showNewBlock: false,
     uptimeSeconds: m.uptimeSeconds,
     miningPaused: m.miningPaused ?? chipsDown,
@@ -242,6 +244,7 @@ function miningFields(
       ? { networkDifficulty: round(m.chainTip.networkDifficulty, 0) }
       : {}),
     ...(m.chainTip?.blockHeight != null ? { blockHeight: m.chainTip.blockHeight } : {}),
+    ...ownTemplateFields(m),
     hashrateMonitor: {
       asics: Array.from({ length: board.asic.count }, (_, i) => ({
         total: roundHashrate(m.chips[i]?.hashrateGhs ?? 0),
@@ -256,7 +259,7 @@ function miningFields(
 function poolTableOf(m: MiningStatus): PoolTable {
   if (m.poolTable !== undefined) return m.poolTable;
   const slots: PoolSlot[] =
-    m.pool === null
+    m.pool === null || m.pool.protocol === 'SOLO'
       ? []
       : [
           {
@@ -346,6 +349,30 @@ function ownFields(m: MiningStatus): Record<string, unknown> {
     pausedByUser: m.pausedByUser ?? false,
     identifying: m.identifying ?? false,
     networkDifficulty: m.chainTip?.networkDifficulty ?? null,
+  };
+}
+
+/**
+ * AxeOS's block fields, which it sends only when the block height is known: here when mining solo on the
+ * owner's templates (the device built the coinbase, so it knows every output).
+ */
+function ownTemplateFields(m: MiningStatus): Record<string, unknown> {
+  const t = m.templates?.template;
+  if (t == null || m.templates?.payout == null) return {};
+  return {
+    blockHeight: t.height,
+    networkDifficulty: t.networkDifficulty,
+    coinbaseValueTotalSatoshis: t.coinbaseValueSats,
+    coinbaseValueUserSatoshis: t.payoutSats,
+    coinbaseOutputs: [{ value: t.payoutSats, address: m.templates.payout }],
+  };
+}
+
+/** hashaxe's own view: where templates come from, who is paid, and the blocks found with the node's answers. */
+function templateDetails(m: MiningStatus): Record<string, unknown> {
+  return {
+    ...(m.templates !== undefined ? { templates: m.templates } : {}),
+    ...(m.blocks !== undefined ? { blocks: m.blocks } : {}),
   };
 }
 

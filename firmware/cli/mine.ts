@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { AddressError, parseAddress, parseChain } from '../../src/bitcoin/address.js';
 import { loadBoard } from '../../src/config/board-loader.js';
 import { BoardConfigError } from '../../src/config/board-validate.js';
 import { ConfigFieldError } from '../../src/config/json-reader.js';
@@ -6,12 +7,15 @@ import {
   CHANNEL_CHOICES,
   checkSettingsForBoard,
   DEFAULT_MINER_CONFIG,
+  DEFAULT_SOLO_CONFIG,
+  isSv2Url,
   loadMinerConfig,
   type MinerConfig,
   POOL_URL_HINT,
   type PoolSpec,
   parsePortSpec,
   poolProtocol,
+  soloProblem,
 } from '../../src/config/miner-config.js';
 import { pemProblem } from '../../src/sv1/client/tls-trust.js';
 import { parseSv1Url } from '../../src/sv1/url.js';
@@ -33,6 +37,8 @@ const usage = `Usage: hashaxe mine [--board NAME|FILE] [--port PATH|tcp://HOST:P
                     [--peripherals auto|hardware|emulated|none] [--difficulty-scale S] [--hashrate H/s]
                     [--frequency MHz] [--voltage mV] [--api-port PORT] [--api-host HOST] [--no-api]
                     [--state FILE]
+       hashaxe mine --solo --node http://[USER:PASS@]HOST:PORT|local [--rpc-cookie FILE] --payout ADDRESS ...
+       hashaxe mine --solo --template-provider sv2+tcp://HOST:PORT/KEY|local [--network CHAIN] --payout ADDRESS ...
 
 Runs the miner: powers the board, brings up its ASIC chain, takes work from a Stratum V2 pool over Noise or a
 Stratum V1 pool (TCP or TLS), checks every nonce the chips return with SHA-256d and submits the shares. With no options it runs the
@@ -65,7 +71,17 @@ A config file (--config) holds the same and more (several pools for failover, se
   --api-port PORT         HTTP API and dashboard port (default 4028; 80 for AxeOS swarm pages and pyasic; 0 picks one)
   --api-host HOST         address to serve it on (default 127.0.0.1; any other needs api.token in the config)
   --no-api                no HTTP API
-  --state FILE            keep the all-time best difficulty here across restarts (the API's bestDiff)
+  --state FILE            keep the all-time best difficulty (the API's bestDiff) and the blocks found here
+Solo on your own templates (any --pool becomes a backup):
+  --solo                  mine solo: blocks pay --payout, templates from --node or --template-provider
+  --node URL|local        Bitcoin Core JSON-RPC, http://USER:PASS@127.0.0.1:8332; local = an embedded
+                          synthetic regtest node that validates every block
+  --rpc-cookie FILE       log in with Core's cookie file instead of USER:PASS (e.g. ~/.bitcoin/.cookie)
+  --template-provider URL|local   an SV2 Template Provider (sv2-tp), sv2+tcp://HOST:PORT/AUTHORITY_KEY
+  --network CHAIN         main, test, testnet4, signet or regtest: the chain a template provider serves
+                          (default: from its port, else main); a node's is checked against it
+  --payout ADDRESS        who the blocks pay (bc1…, 1…, 3…; tb1…/bcrt1… on test chains), checked against
+                          the node's chain before mining
   --duration SECONDS      stop after this long (graceful shutdown) and print a summary
   --json                  no live status; with --duration one JSON summary line at the end
 Stops gracefully on SIGINT/SIGTERM: work stopped, channel closed, chips powered down and held in reset.`;
@@ -92,6 +108,12 @@ interface MineFlags {
   state?: string;
   duration?: string;
   json?: boolean;
+  solo?: boolean;
+  node?: string;
+  'rpc-cookie'?: string;
+  'template-provider'?: string;
+  payout?: string;
+  network?: string;
 }
 
 /** The config file (if any) with the flags applied on top; every value checked, errors name the flag or field. */
@@ -219,7 +241,85 @@ export function resolveMinerConfig(flags: MineFlags): MinerConfig {
     if (flags.state === '' || flags.state.includes('\0')) throw new UsageError('--state must be a file path');
     config.stateFile = flags.state;
   }
+  resolveSoloFlags(config, flags);
   return config;
+}
+
+/** --solo and its companions on top of the config file's solo section; errors name the flag. */
+function resolveSoloFlags(config: MinerConfig, flags: MineFlags): void {
+  const given = ['node', 'rpc-cookie', 'template-provider', 'payout', 'network'].filter(
+    (k) => flags[k as keyof MineFlags] !== undefined,
+  );
+  if (!flags.solo) {
+    if (given.length > 0) throw new UsageError(`--${given[0]} is for solo mining: add --solo`);
+    return;
+  }
+  const solo = { ...(config.solo ?? DEFAULT_SOLO_CONFIG) };
+  if (flags.node !== undefined) {
+    if (flags.node !== 'local' && !/^http:\/\/\S+$/.test(flags.node)) {
+      throw new UsageError(
+        `--node must be http://[USER:PASS@]HOST:PORT or local, got ${JSON.stringify(redactUrl(flags.node))}`,
+      );
+    }
+    solo.node = flags.node;
+    solo.templateProvider = null;
+  }
+  if (flags['template-provider'] !== undefined) {
+    const tp = flags['template-provider'];
+    if (tp !== 'local' && !isSv2Url(tp)) {
+      throw new UsageError(
+        `--template-provider must be sv2+tcp://HOST:PORT/AUTHORITY_KEY or local, got ${JSON.stringify(tp)}`,
+      );
+    }
+    if (flags.node !== undefined)
+      throw new UsageError('--node and --template-provider are two template sources: give one');
+    solo.templateProvider = tp;
+    solo.node = null;
+  }
+  if (flags['rpc-cookie'] !== undefined) {
+    if (flags['rpc-cookie'] === '' || flags['rpc-cookie'].includes('\0'))
+      throw new UsageError('--rpc-cookie must be a file path');
+    solo.rpcCookie = flags['rpc-cookie'];
+  }
+  if (flags.payout !== undefined) {
+    try {
+      parseAddress(flags.payout);
+    } catch (err) {
+      if (err instanceof AddressError) throw new UsageError(`--payout ${err.message}`);
+      throw err;
+    }
+    solo.payout = flags.payout;
+  }
+  if (flags.network !== undefined) {
+    const chain = parseChain(flags.network);
+    if (chain === null) {
+      throw new UsageError(
+        `--network must be main, test, testnet4, signet or regtest, got ${JSON.stringify(flags.network)}`,
+      );
+    }
+    solo.network = chain;
+  }
+  if (solo.node === null && solo.templateProvider === null) {
+    throw new UsageError(
+      '--solo needs --node URL (Bitcoin Core) or --template-provider URL (SV2), or local for either',
+    );
+  }
+  const problem = soloProblem(solo);
+  if (problem !== null) {
+    const flag: Record<string, string> = {
+      '': '--solo',
+      node: '--node',
+      rpcCookie: '--rpc-cookie',
+      payout: '--payout',
+      network: '--network',
+    };
+    throw new UsageError(`${flag[problem.field] ?? `solo.${problem.field}`} ${problem.message}`);
+  }
+  config.solo = solo;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, '//***@');
 }
 
 export function peripheralsFor(config: MinerConfig, flag: string | undefined): PeripheralsMode {
@@ -282,6 +382,12 @@ export const mine: Command = {
         state: { type: 'string' },
         duration: { type: 'string' },
         json: { type: 'boolean' },
+        solo: { type: 'boolean' },
+        node: { type: 'string' },
+        'rpc-cookie': { type: 'string' },
+        'template-provider': { type: 'string' },
+        payout: { type: 'string' },
+        network: { type: 'string' },
       },
       false,
     );
@@ -309,7 +415,7 @@ export const mine: Command = {
     const json = flags.json === true;
     const reporter = json ? null : new StatusReporter(io, config.statusIntervalSec);
     const log = makeLog(io, reporter);
-    if (config.port.kind === 'emulated' && config.pools.length === 0) {
+    if (config.port.kind === 'emulated' && config.pools.length === 0 && config.solo === null) {
       log.info(
         'embedded default: an emulated board mining on a local pool (no hardware, nothing is paid). ' +
           'Real board: --board NAME --port /dev/ttyAMA0; real pool: --pool sv2+tcp://HOST:PORT/AUTHORITY_KEY or ' +
@@ -327,9 +433,11 @@ export const mine: Command = {
         version: packageVersion(),
         log,
         connectWaitMs: deadline === null ? 5000 : Math.max(0, Math.min(5000, deadline - Date.now())),
+        soloPayoutField:
+          flags.payout === undefined && flags.config !== undefined ? `${flags.config}: solo.payout` : '--payout',
       });
     } catch (err) {
-      if (err instanceof MinerStartError) throw new WorkError(err.message);
+      if (err instanceof MinerStartError) throw err.badInput ? new UsageError(err.message) : new WorkError(err.message);
       throw err;
     }
     reporter?.start(miner);

@@ -70,6 +70,7 @@ function render(info: Info): string {
           `${info.stratumURL}:${info.stratumPort} as ${info.stratumUser}${poolDetails(info)}`
         : '—',
     ],
+    ...templateRows(h),
     ['uptime', `${info.uptimeSeconds} s`],
     ['faults', faults.length === 0 ? 'none' : faults.join('; ')],
   ];
@@ -90,6 +91,51 @@ function poolDetails(info: Record<string, unknown>): string {
   }
   if (info.isUsingFallbackStratum === 1) parts.push('backup pool');
   return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+}
+
+/** Where templates come from and who is paid; solo's blocks and the node's answers. */
+function templateRows(h: Record<string, unknown>): Array<[string, string]> {
+  const t = h.templates as
+    | {
+        source: string;
+        endpoint: string | null;
+        chain: string | null;
+        payout: string | null;
+        template: { height: number; transactions: number | null; payoutSats: number } | null;
+      }
+    | undefined;
+  if (t === undefined) return [];
+  if (t.source === 'pool') return [['templates', "the pool's (it builds the blocks and pays by its rules)"]];
+  const w = t.template;
+  const where = `${t.source === 'node' ? 'own node' : 'own template provider'} ${t.endpoint ?? ''} (${t.chain ?? '?'})`;
+  const rows: Array<[string, string]> = [
+    [
+      'templates',
+      w === null
+        ? `${where}, no template yet`
+        : `${where}, height ${w.height}${w.transactions === null ? '' : `, ${w.transactions} transactions`}`,
+    ],
+    ['payout', `${w === null ? '' : `${(w.payoutSats / 1e8).toFixed(8)} BTC a block to `}${t.payout ?? '?'}`],
+  ];
+  const b = h.blocks as
+    | {
+        found: number;
+        accepted: number;
+        rejected: number;
+        recent: Array<{ height: number; hash: string; answer: string; reason: string | null }>;
+      }
+    | undefined;
+  if (b !== undefined) {
+    const last = b.recent[b.recent.length - 1];
+    rows.push([
+      'blocks',
+      `${b.found} found, ${b.accepted} accepted, ${b.rejected} not accepted` +
+        (last === undefined
+          ? ''
+          : `; last: ${last.height} ${last.hash.slice(0, 16)}… ${last.answer}${last.reason && last.reason !== last.answer ? ` (${last.reason})` : ''}`),
+    ]);
+  }
+  return rows;
 }
 
 export const status: Command = {

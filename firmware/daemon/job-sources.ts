@@ -6,6 +6,7 @@ import type { JobSource } from '../../src/mining/job-source.js';
 import { Sv1JobSource } from '../../src/sv1/client/sv1-job-source.js';
 import type { DeviceInfo } from '../../src/sv2/client/mining-client.js';
 import { Sv2JobSource } from '../../src/sv2/client/sv2-job-source.js';
+import { openSoloJobSource } from './solo-upstream.js';
 import type { UpstreamPool } from './upstream.js';
 
 /** What every source is opened with besides the pool itself. */
@@ -25,6 +26,8 @@ export interface JobSourceTimings {
 
 /** Opens (without connecting) the source for `pool`; throws with the reason when its URL or key is unusable. */
 export function openJobSource(pool: UpstreamPool, t: JobSourceTimings): JobSource {
+  // Solo on the owner's templates: Bitcoin Core RPC or an SV2 Template Provider (see solo-upstream.ts).
+  if (pool.solo !== undefined) return openSoloJobSource(pool.solo, t.device);
   const scheme = /^([a-z0-9+.-]+):\/\//i.exec(pool.url)?.[1]?.toLowerCase() ?? '';
   switch (scheme) {
     case 'sv2+tcp':

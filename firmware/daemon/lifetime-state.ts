@@ -4,7 +4,8 @@ import type { BoardLog } from '../board/board-control.js';
 
 /**
  * What a miner keeps across restarts (`--state FILE`): the best share difficulty it ever found, which AxeOS
- * reports as `bestDiff` next to the session's `bestSessionDiff`. A file the daemon cannot read is a warning and
+ * reports as `bestDiff` next to the session's `bestSessionDiff`, and the blocks it found solo with the node's
+ * answers. A file the daemon cannot read is a warning and
  * a fresh start, never a reason not to mine.
  *
  * A write goes to a temporary file beside it, named `<file>.<pid>.tmp`, is flushed to disk and renamed over
@@ -14,7 +15,28 @@ import type { BoardLog } from '../board/board-control.js';
  */
 export interface LifetimeState {
   bestDifficulty: number;
+  /** Blocks found mining solo, newest last (at most MAX_STORED_BLOCKS), with what the node answered. */
+  blocks?: StoredBlock[];
 }
+
+/** A block found, as the state file keeps it. */
+export interface StoredBlock {
+  height: number;
+  /** Display order. */
+  hash: string;
+  /** ISO time it was sent. */
+  at: string;
+  /** accepted, rejected, duplicate, inconclusive, unconfirmed, error, or pending (no answer before a restart). */
+  answer: string;
+  reason: string | null;
+  /** Where it went (node or TP address, no credentials). */
+  via: string;
+  payoutAddress: string;
+  /** Satoshis, as a decimal string (above 2^53 in theory). */
+  payoutSats: string;
+}
+
+export const MAX_STORED_BLOCKS = 100;
 
 export const EMPTY_LIFETIME_STATE: LifetimeState = { bestDifficulty: 0 };
 
@@ -43,7 +65,31 @@ export async function readLifetimeState(path: string): Promise<{ state: Lifetime
       warning: `state file ${path}: bestDifficulty must be a number ≥ 0, got ${JSON.stringify(best)}; starting afresh`,
     };
   }
-  return { state: { bestDifficulty: best }, warning: null };
+  const rawBlocks = (json as { blocks?: unknown }).blocks;
+  if (rawBlocks === undefined) return { state: { bestDifficulty: best }, warning: null };
+  const blocks = Array.isArray(rawBlocks) ? rawBlocks.filter(isStoredBlock).slice(-MAX_STORED_BLOCKS) : [];
+  const kept = Array.isArray(rawBlocks) && blocks.length === Math.min(rawBlocks.length, MAX_STORED_BLOCKS);
+  return {
+    state: { bestDifficulty: best, blocks },
+    warning: kept ? null : `state file ${path}: some entries of blocks are not valid and were left out`,
+  };
+}
+
+function isStoredBlock(b: unknown): b is StoredBlock {
+  if (typeof b !== 'object' || b === null) return false;
+  const o = b as Record<string, unknown>;
+  return (
+    Number.isInteger(o.height) &&
+    typeof o.hash === 'string' &&
+    /^[0-9a-f]{64}$/.test(o.hash) &&
+    typeof o.at === 'string' &&
+    typeof o.answer === 'string' &&
+    (o.reason === null || typeof o.reason === 'string') &&
+    typeof o.via === 'string' &&
+    typeof o.payoutAddress === 'string' &&
+    typeof o.payoutSats === 'string' &&
+    /^\d{1,20}$/.test(o.payoutSats)
+  );
 }
 
 /** The temporary name this process writes `path` through. */
@@ -54,7 +100,14 @@ export function temporaryStatePath(path: string, pid = process.pid): string {
 export async function writeLifetimeState(path: string, state: LifetimeState, nowMs = Date.now()): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = temporaryStatePath(path);
-  const body = { version: 1, bestDifficulty: state.bestDifficulty, updatedAt: new Date(nowMs).toISOString() };
+  const body = {
+    version: 1,
+    bestDifficulty: state.bestDifficulty,
+    ...(state.blocks !== undefined && state.blocks.length > 0
+      ? { blocks: state.blocks.slice(-MAX_STORED_BLOCKS) }
+      : {}),
+    updatedAt: new Date(nowMs).toISOString(),
+  };
   // 'wx': never write through something already there (a link, another file); ours from a failed earlier
   // attempt of this same process is removed first.
   await unlinkOwnTemporary(tmp);
@@ -127,6 +180,8 @@ export interface LifetimeStateKeeperOptions {
   /** This session's best difficulty so far. */
   sessionBest: () => number;
   log: BoardLog;
+  /** Solo: the blocks found (what the file holds at start goes in through `blocksAtStart`); written when they change. */
+  blocks?: { stored(): StoredBlock[]; readonly revision: number };
   /** How often a better best is looked for; a new best is on disk within this plus one write. */
   checkIntervalMs?: number;
 }
@@ -146,6 +201,8 @@ export class LifetimeStateKeeper {
   private timer: NodeJS.Timeout | null = null;
   private saving: Promise<void> = Promise.resolve();
   private lastWarning: string | null = null;
+  private savedBlocksRevision = 0;
+  private startBlocks: StoredBlock[] = [];
 
   constructor(private readonly options: LifetimeStateKeeperOptions) {}
 
@@ -159,8 +216,15 @@ export class LifetimeStateKeeper {
     if (warning !== null) log.warn(warning);
     this.lifetimeBest = state.bestDifficulty;
     this.savedBest = state.bestDifficulty;
+    this.startBlocks = state.blocks ?? [];
+    this.savedBlocksRevision = this.options.blocks?.revision ?? 0;
     this.timer = setInterval(() => void this.save(), this.options.checkIntervalMs ?? STATE_CHECK_INTERVAL_MS);
     this.timer.unref();
+  }
+
+  /** The blocks the file held at start (solo history). */
+  get blocksAtStart(): StoredBlock[] {
+    return this.startBlocks;
   }
 
   /** The all-time best: the file's, or this session's when it is better. */
@@ -175,7 +239,7 @@ export class LifetimeStateKeeper {
     await this.save();
   }
 
-  /** Writes the best when it beats what is on disk, one write at a time. */
+  /** Writes the best when it beats what is on disk, or the blocks when they changed, one write at a time. */
   save(): Promise<void> {
     this.saving = this.saving.then(() => this.writeIfBetter());
     return this.saving;
@@ -183,11 +247,17 @@ export class LifetimeStateKeeper {
 
   private async writeIfBetter(): Promise<void> {
     const best = this.allTimeBest;
-    if (!(best > this.savedBest)) return;
+    const ledger = this.options.blocks;
+    const revision = ledger?.revision ?? 0;
+    if (!(best > this.savedBest) && revision === this.savedBlocksRevision) return;
     const { path, log } = this.options;
     try {
-      await writeLifetimeState(path, { bestDifficulty: best });
-      this.savedBest = best;
+      await writeLifetimeState(path, {
+        bestDifficulty: Math.max(best, this.savedBest),
+        blocks: ledger !== undefined ? ledger.stored() : this.startBlocks,
+      });
+      this.savedBest = Math.max(best, this.savedBest);
+      this.savedBlocksRevision = revision;
     } catch (err) {
       const why = `state file ${path} cannot be written: ${err instanceof Error ? err.message : String(err)}`;
       if (why !== this.lastWarning) log.warn(why);

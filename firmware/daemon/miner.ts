@@ -12,11 +12,13 @@ import { type ChipModelName, chipModel } from '../../drivers/asic/chip-model.js'
 import type { EmulatedChain, EmulatorFaults } from '../../drivers/emulator/bm13xx-emulator.js';
 import { openTransport } from '../../drivers/transport/open-transport.js';
 import type { Transport } from '../../drivers/transport/transport.js';
+import { parseAddress } from '../../src/bitcoin/address.js';
 import { MAX_TARGET } from '../../src/bitcoin/target.js';
 import type { BoardDefinition } from '../../src/config/board.js';
 import type { MinerConfig } from '../../src/config/miner-config.js';
 import { MiningEngine } from '../../src/mining/engine.js';
 import { WHOLE_EXTRANONCE } from '../../src/mining/extranonce-partition.js';
+import type { TemplateInfo } from '../../src/mining/job-source.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
 import type { Sv1Pool } from '../../src/sv1/pool/v1-pool.js';
 import type { LocalPool } from '../../src/sv2/pool/local-pool.js';
@@ -30,6 +32,7 @@ import { Scoreboard, type ScoreboardEntry } from '../api/scoreboard.js';
 import { ApiServer } from '../api/server.js';
 import { BoardControl, type BoardLog, type BoardTelemetry } from '../board/board-control.js';
 import { type BoardHardware, emulatedBoardHardware, openBoardHardware } from '../board/hardware.js';
+import { BlockLedger } from './block-ledger.js';
 import { type BringUpRetry, bringUpChain } from './chain-bringup.js';
 import { ChainSupervisor } from './chain-supervisor.js';
 import type { WatchdogPolicy } from './chain-watchdog.js';
@@ -40,6 +43,15 @@ import { LogRing } from './log-ring.js';
 import { configuredPools, type LocalPools, PoolListError, startLocalPools } from './pool-list.js';
 import { PoolSwitch } from './pool-switch.js';
 import { ScaledNonceHint } from './scaled-nonce-hint.js';
+import {
+  checkSoloConfig,
+  LOCAL_PAYOUT,
+  type LocalSoloPeer,
+  SoloStartError,
+  soloUpstream,
+  startLocalSoloPeer,
+} from './solo-upstream.js';
+import { templatesStatus } from './templates-status.js';
 import type { UartHealthPolicy } from './uart-health.js';
 import { redact, type UpstreamPool } from './upstream.js';
 
@@ -73,6 +85,8 @@ export interface MinerOptions {
   connectWaitMs?: number;
   /** Whether the system clock is synchronised (default: the system's own flag, clock-sync.ts). */
   clockSynchronised?: () => boolean | null;
+  /** How the solo payout address was given, for errors that name it (default: the config file's solo.payout). */
+  soloPayoutField?: string;
 }
 
 /** The final line of `hashaxe mine --duration N --json`. */
@@ -109,10 +123,26 @@ export interface MinerSummary {
   sharesLost: number;
   sharesTimedOut: number;
   sharesNotSent: number;
+  /** Shares that met the network target (solo: blocks sent to the node). */
+  blocksFound: number;
+  /** Solo: blocks the node accepted, and those it refused or never confirmed. */
+  blocksAccepted: number;
+  blocksRejected: number;
+  /** Where the work came from: a pool, the owner's node, or the owner's template provider. */
+  templates: 'pool' | 'node' | 'template-provider';
+  /** Solo: the address the blocks paid (null on a pool). */
+  payout: string | null;
 }
 
 export class MinerStartError extends Error {
   override readonly name = 'MinerStartError';
+  /** True when the configuration is what is wrong (the CLI exits 2), not the environment (exit 1). */
+  constructor(
+    message: string,
+    readonly badInput = false,
+  ) {
+    super(message);
+  }
 }
 
 export class Miner implements DeviceApi {
@@ -140,12 +170,16 @@ export class Miner implements DeviceApi {
   /** The recent log, for the API's log socket and download. */
   readonly logRing = new LogRing();
   private readonly best = new Scoreboard();
-  private blocksFound = 0;
+  /** Blocks found (solo: with the node's answers), the embedded synthetic node / TP behind `local`, the latest template. */
+  private ledger: BlockLedger;
+  private localSolo: LocalSoloPeer | null = null;
+  private template: TemplateInfo | null = null;
   /** The owner paused mining through the API. */
   private pausedByUser = false;
 
   private constructor(private readonly options: MinerOptions) {
     this.log = this.logRing.tee(options.log);
+    this.ledger = new BlockLedger(this.log);
     this.supervisor = new ChainSupervisor({
       log: this.log,
       ...(options.timings?.watchdog !== undefined ? { watchdog: options.timings.watchdog } : {}),
@@ -264,12 +298,37 @@ export class Miner implements DeviceApi {
     const { config, board } = this.options;
     const model = board.asic.model.toLowerCase() as ChipModelName;
     if (config.stateFile !== null) {
+      const ledger = {
+        stored: () => this.ledger.stored(),
+        get revision() {
+          return self.ledger.revision;
+        },
+      };
+      const self = this;
       this.stateKeeper = new LifetimeStateKeeper({
         path: config.stateFile,
         sessionBest: () => this.engineRef?.stats.bestDifficulty ?? 0,
         log: this.log,
+        blocks: ledger,
       });
       await this.stateKeeper.start();
+      this.ledger = new BlockLedger(this.log, this.stateKeeper.blocksAtStart);
+    }
+    // Solo: the owner's node is checked before anything is powered (nothing to mine for otherwise).
+    if (config.solo !== null) {
+      try {
+        const passed = await checkSoloConfig(
+          config.solo,
+          this.options.soloPayoutField ?? 'solo.payout',
+          this.deviceInfo(),
+          config.pools.length > 0,
+          (m) => this.log.warn(m),
+        );
+        if (passed !== null) this.log.info(passed);
+      } catch (err) {
+        if (err instanceof SoloStartError) throw new MinerStartError(err.message, err.badInput);
+        throw err;
+      }
     }
     // Hardware: the board's peripherals and the line to its chips.
     if (config.port.kind === 'emulated') {
@@ -433,10 +492,10 @@ export class Miner implements DeviceApi {
         nonce: e.nonce,
         version: e.version,
       });
-      if (e.blockFound) {
-        this.blocksFound++;
-        this.log.info(`BLOCK FOUND: share of difficulty ${formatDifficulty(e.difficulty)} meets the network target`);
-      }
+      // Solo sources report the block itself (hash, height, the node's answer): see the ledger.
+      if (!e.blockFound || this.poolSwitch?.state?.protocol === 'solo') return;
+      this.ledger.shareMetNetworkTarget();
+      this.log.info(`BLOCK FOUND: share of difficulty ${formatDifficulty(e.difficulty)} meets the network target`);
     });
     let notSentLogged = 0;
     this.engine.on('submitFailed', (e) => {
@@ -445,8 +504,21 @@ export class Miner implements DeviceApi {
     });
     this.engine.start();
 
-    // The pool: the configured ones in failover order, or the embedded local pool.
-    if (config.pools.length === 0) {
+    // The pool: solo on the owner's templates (pools as backups), the configured pools in failover order, or the
+    // embedded local pool.
+    let lead: UpstreamPool | null = null;
+    if (config.solo !== null) {
+      const solo = config.solo;
+      let url = solo.node ?? solo.templateProvider ?? '';
+      if (url === 'local') {
+        const payout = parseAddress(solo.payout ?? LOCAL_PAYOUT);
+        this.localSolo = await startLocalSoloPeer(solo, this.chainHashrateHs(), payout.script);
+        url = this.localSolo.url;
+        this.log.info(this.localSolo.describe());
+      }
+      lead = soloUpstream(solo, url, this.options.soloPayoutField ?? 'solo.payout');
+    }
+    if (config.pools.length === 0 && lead === null) {
       this.local = await startLocalPools(config.localPool, config.user, this.chainHashrateHs());
       this.pools = [{ ...this.local.pool, channel: config.channel }];
       if (this.rig === null) {
@@ -465,11 +537,7 @@ export class Miner implements DeviceApi {
     }
     const board0 = this.options.board;
     this.poolSwitch = new PoolSwitch({
-      device: {
-        vendor: 'hashaxe',
-        hardwareVersion: `${board0.name} ${board0.asic.count}x${board0.asic.model}${this.rig !== null ? ' (emulated)' : ''}`,
-        firmware: `hashaxe ${this.options.version}`,
-      },
+      device: this.deviceInfo(),
       userAgent: `hashaxe/${this.options.version}`,
       nominalHashRateHs: () => this.chainHashrateHs(),
       // BM1366/68/70 roll versions inside the chip: without rolling they lose most of their search space per job.
@@ -478,9 +546,16 @@ export class Miner implements DeviceApi {
       log: this.log,
       defaultUser: config.user,
       clockSynchronised: this.options.clockSynchronised ?? (() => systemClockSynchronised()),
+      onBlock: (e) => {
+        this.ledger.onBlock(e);
+        if (e.answer !== null) void this.stateKeeper?.save();
+      },
+      onTemplateInfo: (t) => {
+        this.template = t;
+      },
       ...(this.options.timings !== undefined ? { timings: this.options.timings } : {}),
     });
-    this.poolSwitch.start(this.pools);
+    this.poolSwitch.start(this.pools, lead);
     this.supervisor.start();
     await this.poolSwitch.waitConnected(this.options.connectWaitMs ?? 5000);
 
@@ -508,6 +583,15 @@ export class Miner implements DeviceApi {
         this.log.warn(`HTTP API not started: ${describe(err)}`);
       }
     }
+  }
+
+  private deviceInfo(): { vendor: string; hardwareVersion: string; firmware: string } {
+    const board = this.options.board;
+    return {
+      vendor: 'hashaxe',
+      hardwareVersion: `${board.name} ${board.asic.count}x${board.asic.model}${this.options.config.port.kind === 'emulated' ? ' (emulated)' : ''}`,
+      firmware: `hashaxe ${this.options.version}`,
+    };
   }
 
   // ---- DeviceApi: what the HTTP API asks of the daemon ----------------------------------------------
@@ -590,7 +674,8 @@ export class Miner implements DeviceApi {
       ...(s !== null
         ? { poolHashrateGhs: s.poolHashrateGhs, sharesTimedOut: s.sharesTimedOut, sharesLost: s.sharesLost }
         : {}),
-      blocksFound: this.blocksFound,
+      templates: templatesStatus(this.poolSwitch?.state ?? null, this.template),
+      blocks: this.ledger.status(),
       usingFallback: this.poolSwitch?.state?.usingFallback ?? false,
       ...(this.chain !== null ? { uart: this.supervisor.uartSnapshot() } : {}),
     };
@@ -623,6 +708,8 @@ export class Miner implements DeviceApi {
   summary(): MinerSummary {
     const s = this.engineRef?.stats.snapshot();
     const c = this.engineRef?.counters;
+    const blocks = this.ledger.status();
+    const solo = this.poolSwitch?.state?.pool.solo;
     return {
       accepted: s?.sharesAccepted ?? 0,
       rejected: s?.sharesRejected ?? 0,
@@ -647,7 +734,17 @@ export class Miner implements DeviceApi {
       sharesLost: s?.sharesLost ?? 0,
       sharesTimedOut: s?.sharesTimedOut ?? 0,
       sharesNotSent: c?.sharesDroppedOffline ?? 0,
+      blocksFound: blocks.found,
+      blocksAccepted: blocks.accepted,
+      blocksRejected: blocks.rejected,
+      templates: solo?.kind ?? 'pool',
+      payout: solo?.payout.text ?? null,
     };
+  }
+
+  /** Solo: the embedded synthetic node or TP behind `local` (tests read its chain), else null. */
+  get localSoloPeer(): LocalSoloPeer | null {
+    return this.localSolo;
   }
 
   /** Graceful shutdown: no new work, channel closed, chips powered down with reset held. Idempotent. */
@@ -665,6 +762,7 @@ export class Miner implements DeviceApi {
     await this.chain?.close().catch(() => undefined);
     if (this.chain === null) await this.transport?.close().catch(() => undefined);
     await this.local?.close();
+    await this.localSolo?.close().catch(() => undefined);
     if (this.rig !== null) await this.rig.close().catch(() => undefined);
     else await this.hardware?.close().catch(() => undefined);
     await this.stateKeeper?.stop();

@@ -9,7 +9,7 @@ import { coinbaseHeight } from '../../src/bitcoin/coinbase-height.js';
 import { difficultyFromTarget, nbitsToTarget } from '../../src/bitcoin/target.js';
 import type { MiningEngine } from '../../src/mining/engine.js';
 import type { MinedShare, MiningJob } from '../../src/mining/job.js';
-import type { UpstreamProtocol } from '../../src/mining/job-source.js';
+import type { BlockEvent, TemplateInfo, UpstreamProtocol } from '../../src/mining/job-source.js';
 import type { DeviceInfo } from '../../src/sv2/client/mining-client.js';
 import { PoolChangeError } from '../api/device-api.js';
 import type { MiningStatus } from '../api/mining-status.js';
@@ -32,6 +32,10 @@ export interface PoolSwitchOptions {
   userAgent?: string;
   /** Whether this machine's clock is synchronised (a certificate refused only for our clock is retried). */
   clockSynchronised?: () => boolean | null;
+  /** Own templates: a block sent to the node, then its answer. */
+  onBlock?: (event: BlockEvent) => void;
+  /** Own templates: the template behind the latest job. */
+  onTemplateInfo?: (info: TemplateInfo) => void;
   /** Upstream timings (tests shorten them). */
   timings?: Pick<UpstreamOptions, 'stallTimeoutMs' | 'unansweredSharesTimeoutMs' | 'retryMinMs' | 'failbackMs'>;
 }
@@ -45,6 +49,11 @@ export class PoolSwitch {
   private change: Promise<void> = Promise.resolve();
   private stopped = false;
   private protocol: UpstreamProtocol | null = null;
+  /**
+   * Solo on the owner's templates: mined first, ahead of the slots (which are then its backup pools). It is not a
+   * slot: the AxeOS pool page shows and edits pools, and a save there never drops solo.
+   */
+  private lead: UpstreamPool | null = null;
 
   constructor(private readonly options: PoolSwitchOptions) {}
 
@@ -53,17 +62,25 @@ export class PoolSwitch {
     return this.protocol;
   }
 
-  /** Starts mining on `pools` (failover order); they become slots 0, 1, … with 0 primary and 1 secondary. */
-  start(pools: UpstreamPool[]): void {
+  /**
+   * Starts mining on `pools` (failover order); they become slots 0, 1, … with 0 primary and 1 secondary. `lead`
+   * (solo) is mined first and the pools are its backups.
+   */
+  start(pools: UpstreamPool[], lead: UpstreamPool | null = null): void {
     this.pools = pools;
+    this.lead = lead;
     this.table = {
       slots: pools.map((p, i) => slotFromPool(p, i)),
       primaryIndex: 0,
       secondaryIndex: pools.length > 1 ? 1 : 0,
       useFallback: false,
     };
-    this.upstream = this.createUpstream(pools);
+    this.upstream = this.createUpstream(this.failoverList(pools));
     this.upstream.start();
+  }
+
+  private failoverList(pools: UpstreamPool[]): UpstreamPool[] {
+    return this.lead === null ? pools : [this.lead, ...pools];
   }
 
   get state(): UpstreamState | null {
@@ -100,7 +117,7 @@ export class PoolSwitch {
   apply(table: PoolTable): Promise<void> {
     const run = this.change.then(async () => {
       const pools = poolsOf(table).map((p) => ({ ...p, user: p.user || this.options.defaultUser }));
-      if (pools.length === 0) throw new PoolChangeError('at least one pool is needed');
+      if (pools.length === 0 && this.lead === null) throw new PoolChangeError('at least one pool is needed');
       for (const pool of pools) {
         try {
           openJobSource(pool, {
@@ -119,13 +136,14 @@ export class PoolSwitch {
       const old = this.upstream;
       this.table = structuredClone(table);
       this.pools = pools;
+      const list = this.failoverList(pools);
       this.options.log.info(
-        `pools changed through the API; mining on ${pools.map((p) => redact(p.url)).join(', then ')}`,
+        `pools changed through the API; mining on ${list.map((p) => redact(p.url)).join(', then ')}`,
       );
       await old?.stop();
       this.roundTrip.reset();
       this.options.engine().upstreamDown();
-      this.upstream = this.createUpstream(pools);
+      this.upstream = this.createUpstream(list);
       this.upstream.start();
     });
     this.change = run.catch(() => undefined);
@@ -153,6 +171,11 @@ export class PoolSwitch {
   > & { connected: boolean } {
     const up = this.state;
     const slot = up === null ? null : slotFromPool(up.pool, 0);
+    const solo = up?.pool.solo;
+    // The slot mining now: the lead (solo) has none, so pools are counted after it.
+    const slotIndex = up === null ? -1 : up.poolIndex - (this.lead === null ? 0 : 1);
+    const encrypted =
+      solo !== undefined ? solo.kind === 'template-provider' : up?.protocol === 'sv2' || slot?.tls !== 0;
     return {
       connected: up?.connected ?? false,
       pool:
@@ -162,12 +185,12 @@ export class PoolSwitch {
               url: redact(up.pool.url),
               port: slot.port,
               user: up.pool.user,
-              protocol: slot.protocol,
+              protocol: solo !== undefined ? 'SOLO' : slot.protocol,
               ...(up.channelKind !== null ? { channelKind: up.channelKind } : {}),
             },
       ...(up?.difficulty != null ? { poolDifficulty: up.difficulty } : {}),
       poolTable: this.poolTable(),
-      activeSlot: up === null ? null : (failoverOrder(this.table)[up.poolIndex]?.id ?? null),
+      activeSlot: slotIndex < 0 ? null : (failoverOrder(this.table)[slotIndex]?.id ?? null),
       responseTimeMs: this.roundTrip.responseTimeMs,
       responseShareBatch: this.roundTrip.batch,
       sharesPending: this.roundTrip.pending,
@@ -178,11 +201,14 @@ export class PoolSwitch {
               connected: up.connected,
               protocol: up.protocol,
               channelKind: up.channelKind,
-              encrypted: up.protocol === 'sv2' || slot.tls === 1,
-              authenticated: up.protocol === 'sv2' && slot.authorityKey !== '',
+              encrypted,
+              authenticated:
+                solo !== undefined
+                  ? solo.kind === 'template-provider' && !solo.local
+                  : up.protocol === 'sv2' && slot.authorityKey !== '',
               authorityKey: slot.authorityKey,
               poolIndex: up.poolIndex,
-              poolCount: this.pools.length,
+              poolCount: this.pools.length + (this.lead === null ? 0 : 1),
               failovers: up.failovers,
               lastError: up.lastError,
               connectedForMs: up.connectedAtMs === null ? null : Date.now() - up.connectedAtMs,
@@ -231,6 +257,8 @@ export class PoolSwitch {
           this.roundTrip.reset();
           engine().upstreamDown();
         },
+        block: (e) => this.options.onBlock?.(e),
+        templateInfo: (t) => this.options.onTemplateInfo?.(t),
       },
       log: this.options.log,
       ...(t.stallTimeoutMs !== undefined ? { stallTimeoutMs: t.stallTimeoutMs } : {}),

@@ -68,6 +68,14 @@ export class StatusReporter {
       );
       if (t.overheat !== null) parts.push(`OVERHEAT: ${t.overheat.reason}`);
     }
+    const solo = m.templates;
+    if (solo !== undefined && solo.source !== 'pool') {
+      const h = solo.template?.height;
+      parts.push(
+        `solo ${solo.source === 'node' ? 'node' : 'TP'}${h !== undefined ? ` h${h}` : ''} → ${shortAddress(solo.payout ?? '')}, ` +
+          `blocks ${m.blocks?.accepted ?? 0}/${m.blocks?.found ?? 0}`,
+      );
+    }
     const channel = m.pool?.protocol === 'SV2' && m.pool.channelKind ? [m.pool.channelKind] : [];
     const notes = [...channel, ...(m.usingFallback ? ['backup pool'] : [])];
     if (m.identifying) parts.push('IDENTIFY: fan pulsing');
@@ -89,13 +97,23 @@ export class StatusReporter {
       .join(', ');
     const emulated =
       s.emulatedHashrateGhs === null ? '' : ` (emulator configured for ${formatHashrate(s.emulatedHashrateGhs * 1e9)})`;
+    const solo =
+      s.templates === 'pool'
+        ? ''
+        : `; solo on the owner's ${s.templates === 'node' ? 'node' : 'template provider'}: ${s.blocksFound} blocks found, ` +
+          `${s.blocksAccepted} accepted, ${s.blocksRejected} not, paying ${s.payout}`;
     return (
       `summary: ${s.accepted} shares accepted, ${s.rejected} rejected${reasons ? ` (${reasons})` : ''}, ` +
       `${s.hwErrors} hardware errors; hash rate ${formatHashrate(s.hashrateGhs * 1e9)}${emulated}, ` +
       `pool-side ${formatHashrate(s.poolHashrateGhs * 1e9)}; best difficulty ${formatDifficulty(s.bestDifficulty)}; ` +
-      `${s.jobs} jobs, ${s.prevHashChanges} new blocks in ${formatUptime(s.uptimeSeconds)}`
+      `${s.jobs} jobs, ${s.prevHashChanges} new blocks in ${formatUptime(s.uptimeSeconds)}${solo}`
     );
   }
+}
+
+/** bc1qw508…kygt080: enough of an address to recognise it on a status line. */
+function shortAddress(a: string): string {
+  return a.length > 20 ? `${a.slice(0, 10)}…${a.slice(-6)}` : a;
 }
 
 function formatUptime(sec: number): string {

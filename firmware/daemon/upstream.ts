@@ -19,17 +19,22 @@ import type { ChannelChoice } from '../../src/config/miner-config.js';
 import type { ShareSubmitter } from '../../src/mining/engine.js';
 import type { MinedShare, MiningJob } from '../../src/mining/job.js';
 import type {
+  BlockEvent,
   JobSource,
   JobSourceSession,
   JobSourceShareAnswer,
+  TemplateInfo,
+  TemplateOrigin,
   UpstreamProtocol,
 } from '../../src/mining/job-source.js';
 import type { DeviceInfo } from '../../src/sv2/client/mining-client.js';
 import { formatDifficulty } from '../../src/util/units.js';
 import { type JobSourceTimings, openJobSource } from './job-sources.js';
 import { PrimaryFailback } from './primary-failback.js';
+import type { SoloUpstream } from './solo-upstream.js';
 
 export interface UpstreamPool {
+  /** What logs and the API show: for solo the node or TP address without credentials. */
   url: string;
   user: string;
   /** SV2: the pool's authority key when the URL has none. */
@@ -46,6 +51,8 @@ export interface UpstreamPool {
   tlsCa?: string | null;
   /** V1: follow client.reconnect to another host. */
   reconnectToOtherHosts?: boolean;
+  /** Set for solo on the owner's templates (its source is built from this, not from `url`). */
+  solo?: SoloUpstream;
 }
 
 /** What the engine side hears from the upstream. */
@@ -58,6 +65,10 @@ export interface UpstreamHandlers {
   shareResult(event: JobSourceShareAnswer): void;
   /** The connection is gone (shares found now cannot be sent); `reason` is for the log. */
   down(reason: string): void;
+  /** Own templates: a block sent to the node, then the node's answer. */
+  block?(event: BlockEvent): void;
+  /** Own templates: what the current work is built on. */
+  templateInfo?(info: TemplateInfo): void;
 }
 
 export interface UpstreamLog {
@@ -111,6 +122,8 @@ export interface UpstreamState {
   protocol: UpstreamProtocol | null;
   /** The channel kind or the protocol's equivalent, once it gave work. */
   channelKind: string | null;
+  /** Own templates: where they come from and who is paid (null for a pool). */
+  templates: TemplateOrigin | null;
   /** DIFF1 / share target. */
   difficulty: number | null;
   connectedAtMs: number | null;
@@ -147,6 +160,7 @@ export class Upstream implements ShareSubmitter {
       poolIndex: this.index,
       protocol: this.current?.protocol ?? null,
       channelKind: this.current?.channelKind ?? null,
+      templates: this.current?.templates ?? null,
       difficulty: this.difficulty,
       connectedAtMs: this.connectedAtMs,
       failovers: this.failovers,
@@ -269,6 +283,10 @@ export class Upstream implements ShareSubmitter {
       h.target(e.target);
     });
     source.on('shareAnswer', (e) => h.shareResult(e));
+    source.on('block', (e) => h.block?.(e));
+    source.on('templateInfo', (e) => {
+      if (open) h.templateInfo?.(e);
+    });
     source.on('stalled', (e) => this.options.log.warn(`pool ${redact(pool.url)} ${e.message}; failing over`));
     source.on('warning', (e) => this.options.log.warn(`pool: ${e.message}`));
     try {
@@ -276,9 +294,12 @@ export class Upstream implements ShareSubmitter {
       this.lastError = null;
       this.clockWaitSinceMs = null;
       this.options.log.info(
-        `pool ${redact(pool.url)}: ${session.protocol.toUpperCase()} ${session.description} open as ${pool.user}, ` +
-          `difficulty ${formatDifficulty(session.difficulty)}, version rolling ` +
-          `${session.versionRolling.allowed ? `0x${session.versionRolling.mask.toString(16)}` : 'off'}`,
+        session.templates !== undefined
+          ? `solo: ${session.description}; network difficulty ${formatDifficulty(session.difficulty)}, version rolling ` +
+              `${session.versionRolling.allowed ? `0x${session.versionRolling.mask.toString(16)}` : 'off'}`
+          : `pool ${redact(pool.url)}: ${session.protocol.toUpperCase()} ${session.description} open as ${pool.user}, ` +
+              `difficulty ${formatDifficulty(session.difficulty)}, version rolling ` +
+              `${session.versionRolling.allowed ? `0x${session.versionRolling.mask.toString(16)}` : 'off'}`,
       );
     } catch (err) {
       this.lastError = describe(err);
@@ -406,7 +427,7 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** A pool URL for logs: the authority key shortened (it is public, but long). */
+/** A pool URL for logs: the authority key shortened (it is public, but long), any USER:PASS@ removed. */
 export function redact(url: string): string {
-  return url.replace(/\/([1-9A-HJ-NP-Za-km-z]{12})[1-9A-HJ-NP-Za-km-z]{20,}$/, '/$1…');
+  return url.replace(/\/\/[^/@]*@/, '//').replace(/\/([1-9A-HJ-NP-Za-km-z]{12})[1-9A-HJ-NP-Za-km-z]{20,}$/, '/$1…');
 }

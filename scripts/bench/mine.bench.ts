@@ -29,11 +29,10 @@ import { spawn } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Socket as NetSocket, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Bm13xxChain } from '../../drivers/asic/bm13xx-chain.js';
+import type { Bm13xxChain } from '../../drivers/asic/bm13xx-chain.js';
 import { chipModel, replyResultHeader } from '../../drivers/asic/chip-model.js';
 import { encodeNonceReply } from '../../drivers/asic/response.js';
-import { EmulatedChain } from '../../drivers/emulator/bm13xx-emulator.js';
-import { MemoryTransport } from '../../drivers/transport/memory-transport.js';
+import type { MemoryTransport } from '../../drivers/transport/memory-transport.js';
 import { MAX_TARGET, stateWordsMeetTarget, targetToLimbs } from '../../src/bitcoin/target.js';
 import { MiningEngine } from '../../src/mining/engine.js';
 import { HeaderTemplate } from '../../src/mining/header-template.js';
@@ -46,6 +45,7 @@ import { ChannelState } from '../../src/sv2/client/channel-state.js';
 import type { FrameEvent, Sv2MiningClient } from '../../src/sv2/client/mining-client.js';
 import { Sv2JobSource } from '../../src/sv2/client/sv2-job-source.js';
 import { NewExtendedMiningJob, NewMiningJob, SetNewPrevHash } from '../../src/sv2/messages/mining.js';
+import { chainOnMemoryLine, type ObservedMemoryTransport } from './chip-line.js';
 import { type BenchCase, type LatencySamples, quantile } from './harness.js';
 
 const BM1366 = chipModel('bm1366');
@@ -76,46 +76,6 @@ interface Rig {
   lineInAt: () => number;
   lastWork: { id: number; work: Work } | null;
   close(): Promise<void>;
-}
-
-/**
- * The host end of the line with a hook on what the driver hands it. A subclass, not a patched instance: code
- * V8 optimised around the transport's `write` stays valid from run to run, as it does in the daemon.
- */
-class ObservedMemoryTransport extends MemoryTransport {
-  /** Called with each write before the transport takes it; set per run. */
-  observe: ((bytes: Uint8Array) => void) | null = null;
-
-  override write(bytes: Uint8Array): void {
-    this.observe?.(bytes);
-    super.write(bytes);
-  }
-}
-
-/** A chain brought up against the emulator (for enumeration and init), then handed to the bench as "the chip". */
-async function chainOnMemoryLine(): Promise<{
-  chain: Bm13xxChain;
-  host: ObservedMemoryTransport;
-  device: MemoryTransport;
-  lineInAt: () => number;
-}> {
-  const host = new ObservedMemoryTransport('memory:host');
-  const device = new MemoryTransport('memory:device');
-  host.peer = device;
-  device.peer = host;
-  // Subscribed before the chain: runs first, so it marks when the bytes reach the host, before the driver.
-  let lineIn = 0;
-  host.onData(() => {
-    lineIn = performance.now();
-  });
-  const emulator = new EmulatedChain({ model: 'bm1366', chips: 1, workers: 0, hashrateHs: 1000 });
-  emulator.attach(device);
-  const chain = new Bm13xxChain(host, { model: 'bm1366', expectedChips: 1, delayScale: 0, enumerateSilenceMs: 20 });
-  await chain.init();
-  await chain.switchBaud();
-  emulator.detach();
-  await emulator.close();
-  return { chain, host, device, lineInAt: () => lineIn };
 }
 
 /** `hashaxe pool` in its own process, so its work and garbage stay out of the device's timings. */

@@ -1,3 +1,4 @@
+import { AddressError, type Chain, parseAddress, parseChain } from '../bitcoin/address.js';
 import { parseSv1Url } from '../sv1/url.js';
 import { hasControlCharacter } from '../util/printable.js';
 import { parseScale } from '../util/units.js';
@@ -62,6 +63,27 @@ export function poolProtocol(url: string): 'sv2' | 'sv1' | null {
 export const POOL_URL_HINT =
   'sv2+tcp://HOST:PORT[/AUTHORITY_KEY] or stratum+tcp://HOST:PORT (stratum+ssl://HOST:PORT for TLS)';
 
+/**
+ * Solo mining on the owner's own templates: Bitcoin Core over JSON-RPC, or an SV2 Template Provider. It is the
+ * primary upstream; configured pools become its backups.
+ */
+export interface SoloConfig {
+  /** `http://[USER:PASS@]HOST:PORT` of Bitcoin Core, or `local` (the embedded synthetic node). */
+  node: string | null;
+  /** Core's cookie file (instead of USER:PASS in `node`). */
+  rpcCookie: string | null;
+  /** `sv2+tcp://HOST:PORT/AUTHORITY_KEY` of a Template Provider, or `local` (the embedded synthetic one). */
+  templateProvider: string | null;
+  /** Who the blocks pay; required except with `local` (a regtest address is used then). */
+  payout: string | null;
+  /** The chain: a TP says none (default: from its port, else main); a node's is checked against it. */
+  network: Chain | null;
+  /** Pushed into the coinbase after the height (printable ASCII, up to 32 bytes). */
+  tag: string;
+  /** The embedded node / TP: blocks every this many seconds on average at the chips' hash rate. */
+  localBlockIntervalSec: number;
+}
+
 export type FanMode = 'auto' | 'manual';
 
 export interface SettingsOverrides {
@@ -102,7 +124,20 @@ export interface MinerConfig {
   statusIntervalSec: number;
   /** Where the all-time best difficulty is kept across restarts; null = nowhere (session figures only). */
   stateFile: string | null;
+  /** Solo mining on the owner's templates; null = pools only. */
+  solo: SoloConfig | null;
 }
+
+/** The solo section's defaults (what `--solo` starts from). */
+export const DEFAULT_SOLO_CONFIG: SoloConfig = {
+  node: null,
+  rpcCookie: null,
+  templateProvider: null,
+  payout: null,
+  network: null,
+  tag: '/hashaxe/',
+  localBlockIntervalSec: 5,
+};
 
 /** The embedded default: an emulated Bitaxe Ultra mining on a local pool. */
 export const DEFAULT_MINER_CONFIG: MinerConfig = {
@@ -118,6 +153,7 @@ export const DEFAULT_MINER_CONFIG: MinerConfig = {
   localPool: { sharesPerMinute: 120, blockIntervalSec: 60, jobIntervalSec: 20, protocol: 'sv2' },
   statusIntervalSec: 10,
   stateFile: null,
+  solo: null,
 };
 
 const SV2_URL = /^sv2\+tcp:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}(\/[1-9A-HJ-NP-Za-km-z]+)?\/?$/;
@@ -168,6 +204,7 @@ export function validateMinerConfig(json: unknown, source: string): MinerConfig 
     'localPool',
     'statusIntervalSec',
     'stateFile',
+    'solo',
   ];
   const root = r.object(json, '', [], keys);
   const d = DEFAULT_MINER_CONFIG;
@@ -244,6 +281,7 @@ export function validateMinerConfig(json: unknown, source: string): MinerConfig 
     config.stateFile =
       root.stateFile === null ? null : r.string(root, 'stateFile', '', /^[^\0]{1,4096}$/, 'a file path');
   }
+  if ('solo' in root) config.solo = root.solo === null ? null : readSolo(r, root.solo);
   return config;
 }
 
@@ -313,6 +351,82 @@ function readPool(r: JsonReader, value: unknown, path: string): PoolSpec {
     }
   }
   return pool;
+}
+
+const NODE_URL = /^(local|http:\/\/\S+)$/;
+const TAG = /^[\x20-\x7e]{0,32}$/;
+
+function readSolo(r: JsonReader, value: unknown): SoloConfig {
+  const o = r.object(
+    value,
+    'solo',
+    [],
+    ['node', 'rpcCookie', 'templateProvider', 'payout', 'network', 'tag', 'localBlockIntervalSec'],
+  );
+  const s: SoloConfig = { ...DEFAULT_SOLO_CONFIG };
+  if ('node' in o) s.node = r.string(o, 'node', 'solo', NODE_URL, 'http://[USER:PASS@]HOST:PORT or "local"');
+  if ('rpcCookie' in o) s.rpcCookie = r.string(o, 'rpcCookie', 'solo', /^[^\0]{1,4096}$/, 'a file path');
+  if ('templateProvider' in o) {
+    s.templateProvider = r.string(o, 'templateProvider', 'solo');
+    if (s.templateProvider !== 'local' && !isSv2Url(s.templateProvider)) {
+      r.fail(
+        'solo.templateProvider',
+        `must be sv2+tcp://HOST:PORT/AUTHORITY_KEY or "local", got ${JSON.stringify(s.templateProvider)}`,
+      );
+    }
+  }
+  if ('payout' in o) {
+    s.payout = r.string(o, 'payout', 'solo');
+    try {
+      parseAddress(s.payout);
+    } catch (err) {
+      if (err instanceof AddressError) r.fail('solo.payout', err.message);
+      throw err;
+    }
+  }
+  if ('network' in o) {
+    const text = r.string(o, 'network', 'solo');
+    const chain = parseChain(text);
+    if (chain === null)
+      r.fail('solo.network', `must be main, test, testnet4, signet or regtest, got ${JSON.stringify(text)}`);
+    s.network = chain;
+  }
+  if ('tag' in o) {
+    const tag = o.tag;
+    if (typeof tag !== 'string' || !TAG.test(tag))
+      r.fail('solo.tag', `must be up to 32 printable ASCII characters, got ${describe(tag)}`);
+    s.tag = tag;
+  }
+  if ('localBlockIntervalSec' in o) {
+    s.localBlockIntervalSec = r.number(o, 'localBlockIntervalSec', 'solo', { min: 0.5, max: 3600 });
+  }
+  const problem = soloProblem(s);
+  if (problem !== null) r.fail(problem.field === '' ? 'solo' : `solo.${problem.field}`, problem.message);
+  return s;
+}
+
+/**
+ * What is wrong with a solo section as a whole (fields are checked one by one first), or null. `field` is the
+ * key to name (empty for the section). Shared by the config file and the command line.
+ */
+export function soloProblem(s: SoloConfig): { field: string; message: string } | null {
+  if ((s.node === null) === (s.templateProvider === null)) {
+    return { field: '', message: 'needs exactly one of node (Bitcoin Core RPC) and templateProvider (SV2)' };
+  }
+  if (s.rpcCookie !== null && s.node === null)
+    return { field: 'rpcCookie', message: 'is for a node; a template provider uses its authority key' };
+  if (s.rpcCookie !== null && s.node !== null && /\/\/[^/@]*@/.test(s.node)) {
+    return { field: 'rpcCookie', message: 'and USER:PASS in node are two ways to log in: give one' };
+  }
+  const local = s.node === 'local' || s.templateProvider === 'local';
+  if (s.node !== null && s.node !== 'local' && s.rpcCookie === null && !/\/\/[^/@]+:[^/@]*@/.test(s.node)) {
+    return { field: 'node', message: 'needs USER:PASS (http://USER:PASS@HOST:PORT) or an rpcCookie file to log in' };
+  }
+  if (s.payout === null && !local) return { field: 'payout', message: 'is required: the address the blocks pay' };
+  if (local && s.network !== null && s.network !== 'regtest') {
+    return { field: 'network', message: 'must be regtest (or absent) for the local synthetic node' };
+  }
+  return null;
 }
 
 function scaleField(r: JsonReader, o: Json, key: string, path: string): number {

@@ -24,6 +24,18 @@ export interface JobSourceSession {
   channelKind?: string;
   /** True when the link is encrypted and the peer authenticated (SV2 Noise with a key, V1 over verified TLS). */
   authenticated?: boolean;
+  /** Own-template sources: where templates come from and who the blocks pay. */
+  templates?: TemplateOrigin;
+}
+
+/** Where an own-template source's templates come from and who gets paid (status line, API, /metrics). */
+export interface TemplateOrigin {
+  /** `node`: Bitcoin Core over JSON-RPC; `template-provider`: SV2 Template Distribution. */
+  kind: 'node' | 'template-provider';
+  /** Credential-free. */
+  endpoint: string;
+  chain: string;
+  payoutAddress: string;
 }
 
 /** A share answer with what the log wants to say about it. */
@@ -31,6 +43,40 @@ export type JobSourceShareAnswer = ShareAnswer & {
   /** For a lost or timed-out share: why (the link went down, no answer in time). */
   why?: string;
 };
+
+/**
+ * A share that met the network target went to the network as a whole block (sources that build their own
+ * blocks: solo on the owner's node). Emitted when the block is sent (`answer` null) and again with the node's
+ * answer.
+ */
+export interface BlockEvent {
+  /** Display order (as explorers and the node print it). */
+  hash: string;
+  height: number;
+  /**
+   * null while the node has not answered. `superseded`: not sent, because the node had just accepted our own block
+   * at this height (it could only have competed with it).
+   */
+  answer: 'accepted' | 'rejected' | 'duplicate' | 'inconclusive' | 'unconfirmed' | 'error' | 'superseded' | null;
+  /** The node's reason for anything but a plain acceptance. */
+  reason: string | null;
+  /** Where the block went (credential-free). */
+  via: string;
+  /** Paid to the owner by this block's coinbase, satoshis. */
+  payoutSats: bigint;
+  payoutAddress: string;
+}
+
+/** Own-template sources: what the work now being mined is built on (for the status line and the API). */
+export interface TemplateInfo {
+  height: number;
+  /** Transactions besides the coinbase (null while unknown: a TP sends them only on request). */
+  transactions: number | null;
+  /** Everything the coinbase pays, and the part paid to the owner (satoshis). */
+  coinbaseValueSats: bigint;
+  payoutSats: bigint;
+  networkDifficulty: number;
+}
 
 export interface JobSourceEvents {
   /**
@@ -47,6 +93,10 @@ export interface JobSourceEvents {
   /** The upstream looks dead though connected; the source closes itself right after (a `down` follows). */
   stalled: { message: string };
   warning: { message: string };
+  /** Own-template sources only: a block sent to the node, then its answer. */
+  block: BlockEvent;
+  /** Own-template sources only: the template behind the latest job. */
+  templateInfo: TemplateInfo;
   /** The connection is gone; `willReconnect` when the source reconnects by itself (a pool-requested move). */
   down: { code: string; reason: string; willReconnect: boolean };
 }
