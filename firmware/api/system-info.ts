@@ -274,6 +274,12 @@ function poolTableOf(m: MiningStatus): PoolTable {
 function connectionInfo(m: MiningStatus): string {
   const u = m.upstream;
   if (u === undefined || !u.connected) return 'Not Connected';
+  const t = m.templates;
+  if (t !== undefined && t.source !== 'pool') {
+    // Solo is not a pool slot (the AxeOS pool page edits pools, its backups): this line is where it shows.
+    const where = t.source === 'node' ? 'own node' : 'own template provider';
+    return `SOLO: ${where} ${t.endpoint ?? ''}, blocks pay ${t.payout ?? '?'}`;
+  }
   const proto = (u.protocol ?? '').toUpperCase();
   const how = [u.channelKind, u.encrypted ? 'encrypted' : 'plain text', u.authenticated ? 'pool authenticated' : null]
     .filter((x) => x !== null && x !== '')

@@ -375,7 +375,12 @@ test('manual fan under the floor: 400 with the reason, nothing applied; after an
     await new Promise((r) => setTimeout(r, 20));
   const restart = await call('POST', '/api/system/restart');
   assert.equal(restart.status, 200, JSON.stringify(restart.json));
-  const info = (await call('GET', '/api/system/info')).json;
+  // The restart answers first and acts after (the AxeOS swarm page waits 800 ms).
+  let info = (await call('GET', '/api/system/info')).json;
+  for (let i = 0; i < 150 && info.autofanspeed !== 1; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    info = (await call('GET', '/api/system/info')).json;
+  }
   assert.equal(info.autofanspeed, 1, 'auto, not the manual 40 % it overheated at');
   assert.ok(d.logs.some((l) => /fan back to auto .* after the overheat; it was fixed at 40 %/.test(l)));
 });
