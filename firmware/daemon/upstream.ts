@@ -20,6 +20,7 @@ import type {
   JobSourceShareAnswer,
   UpstreamProtocol,
 } from '../../src/mining/job-source.js';
+import type { LivenessTuning } from '../../src/mining/pool-liveness.js';
 import type { DeviceInfo } from '../../src/sv2/client/mining-client.js';
 import { formatDifficulty } from '../../src/util/units.js';
 import { type JobSourceTimings, openJobSource } from './job-sources.js';
@@ -70,9 +71,15 @@ export interface UpstreamOptions {
   nominalHashRateHs: () => number;
   handlers: UpstreamHandlers;
   log: UpstreamLog;
+  /** Nothing at all from a pool for this long: fail over (default 120 s; a pool that answers probes is judged
+   * frozen much sooner, see src/mining/pool-liveness.ts). */
   stallTimeoutMs?: number;
+  /** No job, target or share answer for this long, though the pool talks: fail over (default 10 min). */
+  workTimeoutMs?: number;
   shareTimeoutMs?: number;
   unansweredSharesTimeoutMs?: number;
+  /** The frozen-pool rule's knobs (tests shorten them; see src/mining/pool-liveness.ts). */
+  liveness?: LivenessTuning;
   retryMinMs?: number;
   retryMaxMs?: number;
   /** The chips roll versions themselves (SV2 asks for REQUIRES_VERSION_ROLLING). */
@@ -297,8 +304,10 @@ export class Upstream implements ShareSubmitter {
       userAgent: this.options.userAgent ?? 'hashaxe',
       nominalHashRateHs: this.options.nominalHashRateHs(),
       stallTimeoutMs: this.options.stallTimeoutMs ?? 120_000,
+      workTimeoutMs: this.options.workTimeoutMs ?? 600_000,
       shareTimeoutMs: this.options.shareTimeoutMs ?? 60_000,
       unansweredSharesTimeoutMs: this.options.unansweredSharesTimeoutMs ?? 600_000,
+      ...(this.options.liveness !== undefined ? { liveness: this.options.liveness } : {}),
       requireVersionRolling: this.options.requireVersionRolling === true,
     };
     return (this.options.openSource ?? openJobSource)(pool, timings);

@@ -21,6 +21,8 @@
  * prefixes and groups applied to them); and the shares (share-sender.ts: the submit hot path;
  * pending-shares.ts: what became of each share).
  */
+
+import type { LivenessSnapshot } from '../../mining/pool-liveness.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import { MAX_TARGET, targetToU256 } from '../channel/target.js';
 import { BIP323_VERSION_MASK } from '../channel/version-rolling.js';
@@ -84,6 +86,7 @@ const DEFAULTS = {
   setupTimeoutMs: 10_000,
   handshakeTimeoutMs: 10_000,
   stallTimeoutMs: 180_000,
+  workTimeoutMs: 600_000,
   shareTimeoutMs: 120_000,
   unansweredSharesTimeoutMs: 600_000,
   checkIntervalMs: 1_000,
@@ -132,17 +135,20 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       {
         clock: this.clock,
         stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+        workTimeoutMs: options.workTimeoutMs ?? DEFAULTS.workTimeoutMs,
         shareTimeoutMs: options.shareTimeoutMs ?? DEFAULTS.shareTimeoutMs,
         unansweredSharesTimeoutMs: options.unansweredSharesTimeoutMs ?? DEFAULTS.unansweredSharesTimeoutMs,
         checkIntervalMs: options.checkIntervalMs ?? DEFAULTS.checkIntervalMs,
+        ...options.liveness,
       },
       this.pending,
       {
         expired: (shares) => this.emit('shareResult', { kind: 'timeout', shares }),
         connected: () => this.connected,
-        stalled: ({ message, ...event }) => {
-          this.emit('stalled', event);
-          this.connection?.close('stalled', message);
+        probe: (channelId) => this.sendProbe(channelId),
+        stalled: (verdict) => {
+          this.emit('stalled', verdict);
+          this.connection?.close('stalled', verdict.message);
         },
       },
     );
@@ -195,6 +201,19 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
 
   shareStats(): ShareStats {
     return this.pending.stats();
+  }
+
+  /** What the liveness rule knows of this pool: whether it answers probes, its answer times, its batch size. */
+  livenessSnapshot(): LivenessSnapshot {
+    return this.liveness.snapshot();
+  }
+
+  /**
+   * One round of the liveness and share-timeout checks, as the client's timer runs it every `checkIntervalMs`
+   * (for a caller that moves a manual clock and wants the round at a known moment).
+   */
+  checkLiveness(): void {
+    this.liveness.check();
   }
 
   /**
@@ -410,6 +429,18 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     this.liveness.stop();
   }
 
+  /** The liveness probe (liveness-watch.ts): UpdateChannel naming `channelId`, which must not be one of ours. */
+  private sendProbe(channelId: number): boolean {
+    const connection = this.connection;
+    if (connection === null || connection.closed || this.channels.size === 0) return false;
+    if (this.channels.get(channelId) !== undefined || this.channels.isGroup(channelId)) return false;
+    return connection.send(UpdateChannel, {
+      channelId,
+      nominalHashRate: this.options.nominalHashRateHs,
+      maximumTarget: targetToU256(this.options.maxTarget ?? MAX_TARGET),
+    });
+  }
+
   private requireConnection(): Sv2Connection {
     if (this.connection === null || this.connection.closed) {
       throw new Sv2ClientError('not-connected', 'not connected to the pool');
@@ -435,6 +466,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
 
   private onFrame(connection: Sv2Connection, frame: Sv2Frame): void {
     if (connection !== this.connection) return;
+    this.liveness.heard();
     const { header, payload } = frame;
     if (this.listenerCount('frame') > 0) {
       this.emit('frame', {
@@ -484,7 +516,9 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       submitSharesSuccess: (msg: SubmitSharesSuccess) => {
         this.liveness.touch();
         const shares = this.pending.acceptUpTo(msg.channelId, msg.lastSequenceNumber, this.clock.nowMs());
-        this.liveness.shareAnswered(msg.newSubmitsAcceptedCount);
+        // The share that closed the batch was answered as soon as the pool had it: a sample of its answer time.
+        const closing = shares.find((x) => x.sequenceNumber === msg.lastSequenceNumber && !x.late);
+        this.liveness.shareAnswered(msg.newSubmitsAcceptedCount, closing?.latencyMs ?? null);
         this.emit('shareResult', {
           kind: 'accepted',
           channelId: msg.channelId,
@@ -497,7 +531,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       submitSharesError: (msg: SubmitSharesError) => {
         this.liveness.touch();
         const share = this.pending.reject(msg.channelId, msg.sequenceNumber, msg.errorCode, this.clock.nowMs());
-        this.liveness.shareAnswered(0);
+        this.liveness.shareAnswered(0, share !== null && !share.late ? share.latencyMs : null);
         this.emit('shareResult', {
           kind: 'rejected',
           channelId: msg.channelId,
@@ -506,8 +540,14 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
           share,
         });
       },
-      updateChannelError: (msg: UpdateChannelError) =>
-        this.warn(`pool refused UpdateChannel on channel ${msg.channelId}: ${msg.errorCode}`),
+      updateChannelError: (msg: UpdateChannelError) => {
+        const ours = this.channels.get(msg.channelId) !== undefined || this.channels.isGroup(msg.channelId);
+        if (this.liveness.isProbeChannel(msg.channelId) && !ours) {
+          this.liveness.probeAnswered(msg.channelId);
+          return;
+        }
+        this.warn(`pool refused UpdateChannel on channel ${msg.channelId}: ${msg.errorCode}`);
+      },
       channelEndpointChanged: (msg: ChannelEndpointChanged) =>
         // We negotiate no extension, so there is no per-channel extension state to reset.
         this.log.info('pool says the far end of a channel changed', { channel: msg.channelId }),
@@ -598,7 +638,9 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     this.opener.failAll(error);
     this.channels.clear();
     const lost = this.pending.loseAll(this.clock.nowMs());
-    if (lost.length > 0) this.emit('shareResult', { kind: 'lost', shares: lost });
+    if (lost.length > 0) {
+      this.emit('shareResult', { kind: 'lost', shares: lost, why: `the connection closed (${info.message})` });
+    }
     if (this.quietClose === connection) {
       // Closed to try the other channel kind: nothing was mining on it, the next connect follows at once.
       this.quietClose = null;
