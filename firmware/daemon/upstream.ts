@@ -3,8 +3,8 @@
  * Each pool is reached through a `JobSource` for its protocol (see job-sources.ts), so the failover below is the
  * same whatever the pools speak.
  *
- * A pool that refuses us, drops us, or stays connected but goes silent (its source closes itself as stalled) is
- * left for the next one in the list; a pool that asks us to move (SV2 Reconnect) is followed by its source
+ * A pool that refuses us, drops us, or stays connected but is dead — frozen, silent, without work or share
+ * answers (src/mining/pool-liveness.ts; its source closes itself as stalled) — is left for the next one in the list; a pool that asks us to move (SV2 Reconnect) is followed by its source
  * itself. After a whole round of failures the pause before the next try doubles, up to a minute. While the
  * daemon mines on a backup, the primary is probed in the background every `failbackMs` (see PrimaryFailback)
  * and the daemon moves back only once a probe got work there, so a recovered primary gets its hash rate back
@@ -71,8 +71,10 @@ export interface UpstreamOptions {
   nominalHashRateHs: () => number;
   handlers: UpstreamHandlers;
   log: UpstreamLog;
-  /** Nothing at all from a pool for this long: fail over (default 120 s; a pool that answers probes is judged
-   * frozen much sooner, see src/mining/pool-liveness.ts). */
+  /**
+   * Nothing at all from a pool for this long: fail over (default 120 s; a pool that answers liveness probes is
+   * judged frozen much sooner, see src/mining/pool-liveness.ts).
+   */
   stallTimeoutMs?: number;
   /** No job, target or share answer for this long, though the pool talks: fail over (default 10 min). */
   workTimeoutMs?: number;
