@@ -15,7 +15,8 @@
  * prev hash or target addressed to a group reaches every member channel: one event per member.
  *
  * The parts: the connection supervisor (this file: connect with the channel choice's fallback, setup, reconnect,
- * close) with liveness-watch.ts (is the pool alive); the dispatcher (mining-dispatcher.ts: message type →
+ * close) with liveness-watch.ts (is the pool alive, src/mining/pool-liveness.ts; its probe's answer and the share
+ * answers in answer-messages.ts); the dispatcher (mining-dispatcher.ts: message type →
  * handler); the channels (channel-opener.ts: open requests and answers; channel-state.ts: jobs per channel;
  * channel-registry.ts: which channels a group id reaches; channel-messages.ts: jobs, prev hashes, targets,
  * prefixes and groups applied to them); and the shares (share-sender.ts: the submit hot path;
@@ -50,13 +51,11 @@ import {
   type OpenExtendedMiningChannelSuccess,
   type OpenMiningChannelError,
   type OpenStandardMiningChannelSuccess,
-  type SubmitSharesError,
-  type SubmitSharesSuccess,
   UpdateChannel,
-  type UpdateChannelError,
 } from '../messages/mining.js';
 import { DEFAULT_CERTIFICATE_LEEWAY_SEC } from '../noise/certificate.js';
 import { type CloseInfo, type ConnectionLimits, Sv2ConnectError, Sv2Connection } from '../transport/connection.js';
+import { answerMessageHandlers } from './answer-messages.js';
 import type { ActiveJob, ChannelKind, MiningChannelInfo } from './channel.js';
 import { channelMessageHandlers } from './channel-messages.js';
 import { ChannelOpener, type ChannelRequest } from './channel-opener.js';
@@ -492,12 +491,22 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   }
 
   private makeHandlers(): MiningClientHandlers {
+    const channelHandlers = channelMessageHandlers({
+      channels: this.channels,
+      clock: this.clock,
+      liveness: this.liveness,
+      maxTarget: this.options.maxTarget ?? MAX_TARGET,
+      emit: (event, payload) => this.emit(event, payload),
+      warn: (message) => this.warn(message),
+    });
     return {
-      ...channelMessageHandlers({
+      ...channelHandlers,
+      ...answerMessageHandlers({
         channels: this.channels,
         clock: this.clock,
         liveness: this.liveness,
-        maxTarget: this.options.maxTarget ?? MAX_TARGET,
+        pending: this.pending,
+        setTarget: channelHandlers.setTarget,
         emit: (event, payload) => this.emit(event, payload),
         warn: (message) => this.warn(message),
       }),
@@ -513,41 +522,6 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       openExtendedSuccess: (msg: OpenExtendedMiningChannelSuccess) =>
         this.onChannelOpened('extended', msg, msg.extranonceSize),
       openError: (msg: OpenMiningChannelError) => this.opener.refused(msg),
-      submitSharesSuccess: (msg: SubmitSharesSuccess) => {
-        this.liveness.touch();
-        const shares = this.pending.acceptUpTo(msg.channelId, msg.lastSequenceNumber, this.clock.nowMs());
-        // The share that closed the batch was answered as soon as the pool had it: a sample of its answer time.
-        const closing = shares.find((x) => x.sequenceNumber === msg.lastSequenceNumber && !x.late);
-        this.liveness.shareAnswered(msg.newSubmitsAcceptedCount, closing?.latencyMs ?? null);
-        this.emit('shareResult', {
-          kind: 'accepted',
-          channelId: msg.channelId,
-          lastSequenceNumber: msg.lastSequenceNumber,
-          newSubmitsAcceptedCount: msg.newSubmitsAcceptedCount,
-          newSharesSum: msg.newSharesSum,
-          shares,
-        });
-      },
-      submitSharesError: (msg: SubmitSharesError) => {
-        this.liveness.touch();
-        const share = this.pending.reject(msg.channelId, msg.sequenceNumber, msg.errorCode, this.clock.nowMs());
-        this.liveness.shareAnswered(0, share !== null && !share.late ? share.latencyMs : null);
-        this.emit('shareResult', {
-          kind: 'rejected',
-          channelId: msg.channelId,
-          sequenceNumber: msg.sequenceNumber,
-          errorCode: msg.errorCode,
-          share,
-        });
-      },
-      updateChannelError: (msg: UpdateChannelError) => {
-        const ours = this.channels.get(msg.channelId) !== undefined || this.channels.isGroup(msg.channelId);
-        if (this.liveness.isProbeChannel(msg.channelId) && !ours) {
-          this.liveness.probeAnswered(msg.channelId);
-          return;
-        }
-        this.warn(`pool refused UpdateChannel on channel ${msg.channelId}: ${msg.errorCode}`);
-      },
       channelEndpointChanged: (msg: ChannelEndpointChanged) =>
         // We negotiate no extension, so there is no per-channel extension state to reset.
         this.log.info('pool says the far end of a channel changed', { channel: msg.channelId }),

@@ -16,6 +16,7 @@ import type { Sv2Frame } from '../../../../src/sv2/codec/frame.js';
 import { SetupConnectionSuccess } from '../../../../src/sv2/messages/common.js';
 import {
   OpenStandardMiningChannelSuccess,
+  SetTarget,
   UpdateChannel,
   UpdateChannelError,
 } from '../../../../src/sv2/messages/mining.js';
@@ -191,7 +192,7 @@ test('the same pool frozen (it stops reading, TCP stays open): frozen within 27 
   }
 });
 
-test('the probe on the wire: UpdateChannel for 0xffffffff (then 0xfffffffe) with our hash rate; its error is no warning', async () => {
+test('the probe on the wire: UpdateChannel for 0xffffffff (then 0xfffffffe) with our hash rate; its answer (error or SetTarget) is no warning', async () => {
   const fake = new ScriptedPool();
   await fake.start();
   const clock = new ManualClock(Date.now());
@@ -230,7 +231,8 @@ test('the probe on the wire: UpdateChannel for 0xffffffff (then 0xfffffffe) with
     client.checkLiveness();
     const second = decodeAs(UpdateChannel, (await fake.frames(4))[3]);
     assert.equal(second.channelId, 0xfffffffe, 'a new id per probe');
-    fake.send(UpdateChannelError, { channelId: 0xfffffffe, errorCode: 'invalid-channel-id' });
+    // SRI's JDC in solo mode answers any UpdateChannel with a SetTarget for the channel it names.
+    fake.send(SetTarget, { channelId: 0xfffffffe, maximumTarget: new Uint8Array(32).fill(0x7f) });
     await eventually(() => !client.livenessSnapshot().probeOutstanding, 2000, 'the second answer');
     assert.deepEqual(warnings, []);
     client.close();
