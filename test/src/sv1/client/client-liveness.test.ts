@@ -73,7 +73,8 @@ async function rig(seed: number) {
     answeredProbe,
     /** One share, then (real time) its answer. */
     async submit(wait = true): Promise<void> {
-      const [share] = findShares(job as MiningJob, 1, { extranonceStart: (extranonce += 1000) });
+      extranonce += 1000;
+      const [share] = findShares(job as MiningJob, 1, { extranonceStart: extranonce });
       client.submitShare(share);
       if (wait) await until(() => client.shareStats().pending === 0, 'the answer');
     },

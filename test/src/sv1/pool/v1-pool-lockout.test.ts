@@ -54,7 +54,8 @@ async function miner(pool: Sv1Pool): Promise<{ client: Sv1MiningClient; share: (
   const share = (): Promise<string> =>
     new Promise((resolve) => {
       client.once('shareResult', (r) => resolve(r.kind));
-      client.submitShare(findShares(job as MiningJob, 1, { extranonceStart: (extranonce += 1000) })[0]);
+      extranonce += 1000;
+      client.submitShare(findShares(job as MiningJob, 1, { extranonceStart: extranonce })[0]);
     });
   return { client, share };
 }
