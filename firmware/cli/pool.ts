@@ -13,7 +13,8 @@ import { type CliIo, type Command, EXIT_OK, printJson, UsageError, WorkError } f
 const usage = `Usage: hashaxe pool [--listen HOST:PORT] [--share-rate N/min] [--block-interval SECONDS]
                     [--job-interval SECONDS] [--in-flight-grace SECONDS] [--authority-secret-file PATH]
                     [--cert-validity SECONDS] [--stats-interval SECONDS] [--channels KINDS]
-                    [--share-batch N] [--json]
+                    [--share-batch N] [--handshake-timeout SECONDS] [--idle-timeout SECONDS]
+                    [--max-connections N] [--max-per-address N] [--json]
                     [--listen-v1 HOST:PORT [--v1-profile NAME] [--v1-difficulty D]
                      [--v1-tls-cert FILE --v1-tls-key FILE]]
 
@@ -45,6 +46,16 @@ SHA-256d against the connection's difficulty, stale, duplicate). --v1-profile ma
   --channels KINDS            channel kinds served: extended,standard (default), extended (standard refused,
                               REQUIRES_EXTENDED_CHANNELS) or standard (extended refused)
   --share-batch N             accepted shares per SubmitShares.Success (default 1; SRI's pool uses 10)
+  --handshake-timeout S       a connection must be ready to mine this soon after connecting (SV2: Noise,
+                              SetupConnection and an open channel; V1: subscribe and authorize), or it is
+                              closed (default 10; 0 = never)
+  --idle-timeout S            a connection that submits no share for S seconds is closed (default 300; 0 = never)
+  --max-connections N         connections at once, per port (default 64). When full, a newcomer takes the slot
+                              of a connection still in its handshake, then of one with no accepted share yet,
+                              then of a miner from the address holding the most: a new miner is never locked out
+                              by idle connections
+  --max-per-address N         connections from one address at once, per port (default 16; raise it for a farm
+                              behind one NAT address or a proxy)
   --listen-v1 HOST:PORT       also serve Stratum V1 there (e.g. 127.0.0.1:3333; port 0 picks a free one)
   --v1-profile NAME           how the V1 port talks: ${QUIRK_PROFILE_NAMES.join(', ')} (default public-pool)
   --v1-difficulty D           a V1 connection's first difficulty until vardiff or a suggestion moves it
@@ -52,8 +63,8 @@ SHA-256d against the connection's difficulty, stale, duplicate). --v1-profile ma
   --v1-tls-cert F, --v1-tls-key F
                               serve the V1 port over TLS (stratum+ssl://) with this PEM certificate and key
   --json                      one JSON object per line: "ready" (authority key, URL, v1Url), "connection",
-                              "connectionClosed", "channelOpened", "v1Ready", "stats", and "stopped" with final
-                              statistics`;
+                              "connectionClosed", "refused", "channelOpened", "v1Ready", "v1Refused", "stats",
+                              and "stopped" with final statistics`;
 
 const DEFAULT_PORT = 34254;
 
@@ -180,7 +191,9 @@ function statsText(s: PoolStats): string {
     .map(([code, n]) => `${code} ${n}`)
     .join(', ');
   return (
-    `${s.connections.open} connection(s) open (${s.connections.total} total), ` +
+    `${s.connections.open} connection(s) open (${s.connections.total} total` +
+    `${s.connections.gate.byStage.handshake > 0 ? `, ${s.connections.gate.byStage.handshake} in their handshake` : ''}` +
+    `${s.connections.refused > 0 ? `, ${s.connections.refused} refused` : ''}), ` +
     `${s.channels.filter((c) => c.open).length} channel(s), ${s.shares.accepted} share(s) accepted` +
     `${s.shares.acceptedInFlight > 0 ? ` (${s.shares.acceptedInFlight} in flight across a block change)` : ''}, ` +
     `${s.shares.rejected} rejected${rejected ? ` (${rejected})` : ''}, chain height ${s.chain.height}`
@@ -199,6 +212,10 @@ export const pool: Command = {
         'share-rate': { type: 'string' },
         channels: { type: 'string' },
         'share-batch': { type: 'string' },
+        'handshake-timeout': { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'max-per-address': { type: 'string' },
         'block-interval': { type: 'string' },
         'job-interval': { type: 'string' },
         'in-flight-grace': { type: 'string' },
@@ -232,6 +249,17 @@ export const pool: Command = {
     const kinds = parseChannelKinds(values.channels);
     const shareBatchSize =
       values['share-batch'] === undefined ? 1 : parseIntInRange('--share-batch', values['share-batch'], 1, 1000);
+    const handshakeTimeoutMs = parseInterval('--handshake-timeout', values['handshake-timeout'], 10);
+    const idleTimeoutMs = parseInterval('--idle-timeout', values['idle-timeout'], 300);
+    const maxConnections =
+      values['max-connections'] === undefined
+        ? 64
+        : parseIntInRange('--max-connections', values['max-connections'], 1, 100_000);
+    const maxConnectionsPerAddress =
+      values['max-per-address'] === undefined
+        ? 16
+        : parseIntInRange('--max-per-address', values['max-per-address'], 1, 100_000);
+    const doors = { handshakeTimeoutMs, idleTimeoutMs, maxConnections, maxConnectionsPerAddress };
     const json = values.json === true;
     const v1Listen = values['listen-v1'] === undefined ? null : parseListen(values['listen-v1'], '--listen-v1');
     const v1Only = ['v1-profile', 'v1-difficulty', 'v1-tls-cert', 'v1-tls-key'] as const;
@@ -280,6 +308,7 @@ export const pool: Command = {
         extendedChannels: kinds.extended,
         standardChannels: kinds.standard,
         shareBatchSize,
+        ...doors,
       });
     } catch (err) {
       if (err instanceof RangeError) throw new UsageError(`--authority-secret-file: ${err.message}`);
@@ -298,6 +327,7 @@ export const pool: Command = {
           sharesPerMinute,
           inFlightGraceMs,
           tls: v1Tls,
+          ...doors,
           ...(v1Difficulty !== undefined ? { startDifficulty: v1Difficulty } : {}),
         });
       } catch (err) {
@@ -329,6 +359,10 @@ export const pool: Command = {
         certificateValiditySec,
         channels: [...(kinds.extended ? ['extended'] : []), ...(kinds.standard ? ['standard'] : [])],
         shareBatchSize,
+        handshakeTimeoutSec: handshakeTimeoutMs / 1000,
+        idleTimeoutSec: idleTimeoutMs / 1000,
+        maxConnections,
+        maxConnectionsPerAddress,
         ...(v1 !== null
           ? { v1Url, v1Port: v1.port, v1Profile, v1StartDifficulty: v1.startDifficulty, v1Tls: v1Tls !== null }
           : {}),
@@ -352,6 +386,14 @@ export const pool: Command = {
     local.on('connection', (c) => {
       if (json) printJson(io, { event: 'connection', ...c });
       else io.stdout(`connection ${c.connectionId} from ${c.remote}\n`);
+    });
+    local.on('refused', (r) => {
+      if (json) printJson(io, { event: 'refused', ...r });
+      else io.stdout(`connection from ${r.remote} refused: ${r.reason}\n`);
+    });
+    v1?.on('refused', (r) => {
+      if (json) printJson(io, { event: 'v1Refused', ...r });
+      else io.stdout(`V1 connection from ${r.remote} refused: ${r.reason}\n`);
     });
     local.on('connectionClosed', (c) => {
       if (json) printJson(io, { event: 'connectionClosed', ...c });

@@ -2,7 +2,9 @@
  * Which job source a configured pool gets, by its URL's scheme. The one place the daemon names protocols:
  * `sv2+tcp://` → Stratum V2 (Noise), `stratum+tcp://` / `stratum+ssl://` / `stratum+tls://` → Stratum V1.
  */
+
 import type { JobSource } from '../../src/mining/job-source.js';
+import type { LivenessTuning } from '../../src/mining/pool-liveness.js';
 import { Sv1JobSource } from '../../src/sv1/client/sv1-job-source.js';
 import type { DeviceInfo } from '../../src/sv2/client/mining-client.js';
 import { Sv2JobSource } from '../../src/sv2/client/sv2-job-source.js';
@@ -16,8 +18,11 @@ export interface JobSourceTimings {
   userAgent: string;
   nominalHashRateHs: number;
   stallTimeoutMs: number;
+  workTimeoutMs: number;
   shareTimeoutMs: number;
   unansweredSharesTimeoutMs: number;
+  /** The frozen-pool rule's knobs (defaults when absent). */
+  liveness?: LivenessTuning;
   /** The chips roll versions themselves: ask for jobs that allow it (SV2 REQUIRES_VERSION_ROLLING). */
   requireVersionRolling?: boolean;
   /** Whether this machine's clock is synchronised (a certificate refused only for our clock is retried). */
@@ -39,9 +44,11 @@ export function openJobSource(pool: UpstreamPool, t: JobSourceTimings): JobSourc
         nominalHashRateHs: t.nominalHashRateHs,
         device: t.device,
         stallTimeoutMs: t.stallTimeoutMs,
+        workTimeoutMs: t.workTimeoutMs,
         shareTimeoutMs: t.shareTimeoutMs,
         unansweredSharesTimeoutMs: t.unansweredSharesTimeoutMs,
         ...(t.clockSynchronised !== undefined ? { clockSynchronised: t.clockSynchronised } : {}),
+        ...(t.liveness !== undefined ? { liveness: t.liveness } : {}),
         requireVersionRolling: t.requireVersionRolling === true,
       });
     case 'stratum+tcp':
@@ -57,8 +64,10 @@ export function openJobSource(pool: UpstreamPool, t: JobSourceTimings): JobSourc
         tlsCa: pool.tlsCa ?? null,
         reconnectToOtherHosts: pool.reconnectToOtherHosts ?? false,
         stallTimeoutMs: t.stallTimeoutMs,
+        workTimeoutMs: t.workTimeoutMs,
         shareTimeoutMs: t.shareTimeoutMs,
         unansweredSharesTimeoutMs: t.unansweredSharesTimeoutMs,
+        ...(t.liveness !== undefined ? { liveness: t.liveness } : {}),
       });
     default:
       throw new Error(`pool URL ${pool.url}: unsupported scheme ${scheme === '' ? '(none)' : `"${scheme}"`}`);

@@ -7,6 +7,7 @@
  * (an API restart, a cleared overheat), and the engine is told when the chips stop and start again.
  * Shutdown: stop handing out work, CloseChannel, power down with reset held (`stop`).
  */
+
 import { Bm13xxChain } from '../../drivers/asic/bm13xx-chain.js';
 import { type ChipModelName, chipModel } from '../../drivers/asic/chip-model.js';
 import type { EmulatedChain, EmulatorFaults } from '../../drivers/emulator/bm13xx-emulator.js';
@@ -19,6 +20,7 @@ import type { MinerConfig } from '../../src/config/miner-config.js';
 import { MiningEngine } from '../../src/mining/engine.js';
 import { WHOLE_EXTRANONCE } from '../../src/mining/extranonce-partition.js';
 import type { TemplateInfo } from '../../src/mining/job-source.js';
+import type { LivenessTuning } from '../../src/mining/pool-liveness.js';
 import type { MiningStatsSnapshot } from '../../src/mining/stats.js';
 import type { Sv1Pool } from '../../src/sv1/pool/v1-pool.js';
 import type { LocalPool } from '../../src/sv2/pool/local-pool.js';
@@ -70,7 +72,9 @@ export interface MinerOptions {
   /** Overrides for tests: pool silence and retry timings, the chain watchdog. */
   timings?: {
     stallTimeoutMs?: number;
+    workTimeoutMs?: number;
     unansweredSharesTimeoutMs?: number;
+    liveness?: LivenessTuning;
     retryMinMs?: number;
     failbackMs?: number;
     watchdog?: Partial<WatchdogPolicy>;

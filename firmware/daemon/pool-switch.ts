@@ -37,7 +37,10 @@ export interface PoolSwitchOptions {
   /** Own templates: the template behind the latest job. */
   onTemplateInfo?: (info: TemplateInfo) => void;
   /** Upstream timings (tests shorten them). */
-  timings?: Pick<UpstreamOptions, 'stallTimeoutMs' | 'unansweredSharesTimeoutMs' | 'retryMinMs' | 'failbackMs'>;
+  timings?: Pick<
+    UpstreamOptions,
+    'stallTimeoutMs' | 'workTimeoutMs' | 'unansweredSharesTimeoutMs' | 'liveness' | 'retryMinMs' | 'failbackMs'
+  >;
 }
 
 export class PoolSwitch {
@@ -125,6 +128,7 @@ export class PoolSwitch {
             userAgent: this.options.userAgent ?? 'hashaxe',
             nominalHashRateHs: 1,
             stallTimeoutMs: 1,
+            workTimeoutMs: 1,
             shareTimeoutMs: 1,
             unansweredSharesTimeoutMs: 1,
           });
@@ -263,6 +267,8 @@ export class PoolSwitch {
       log: this.options.log,
       ...(t.stallTimeoutMs !== undefined ? { stallTimeoutMs: t.stallTimeoutMs } : {}),
       ...(t.unansweredSharesTimeoutMs !== undefined ? { unansweredSharesTimeoutMs: t.unansweredSharesTimeoutMs } : {}),
+      ...(t.workTimeoutMs !== undefined ? { workTimeoutMs: t.workTimeoutMs } : {}),
+      ...(t.liveness !== undefined ? { liveness: t.liveness } : {}),
       ...(t.retryMinMs !== undefined ? { retryMinMs: t.retryMinMs } : {}),
       ...(t.failbackMs !== undefined ? { failbackMs: t.failbackMs } : {}),
     });

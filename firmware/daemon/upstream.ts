@@ -3,8 +3,8 @@
  * Each pool is reached through a `JobSource` for its protocol (see job-sources.ts), so the failover below is the
  * same whatever the pools speak.
  *
- * A pool that refuses us, drops us, or stays connected but goes silent (its source closes itself as stalled) is
- * left for the next one in the list; a pool that asks us to move (SV2 Reconnect) is followed by its source
+ * A pool that refuses us, drops us, or stays connected but is dead — frozen, silent, without work or share
+ * answers (src/mining/pool-liveness.ts; its source closes itself as stalled) — is left for the next one in the list; a pool that asks us to move (SV2 Reconnect) is followed by its source
  * itself. After a whole round of failures the pause before the next try doubles, up to a minute. While the
  * daemon mines on a backup, the primary is probed in the background every `failbackMs` (see PrimaryFailback)
  * and the daemon moves back only once a probe got work there, so a recovered primary gets its hash rate back
@@ -27,6 +27,7 @@ import type {
   TemplateOrigin,
   UpstreamProtocol,
 } from '../../src/mining/job-source.js';
+import type { LivenessTuning } from '../../src/mining/pool-liveness.js';
 import type { DeviceInfo } from '../../src/sv2/client/mining-client.js';
 import { formatDifficulty } from '../../src/util/units.js';
 import { type JobSourceTimings, openJobSource } from './job-sources.js';
@@ -85,9 +86,17 @@ export interface UpstreamOptions {
   nominalHashRateHs: () => number;
   handlers: UpstreamHandlers;
   log: UpstreamLog;
+  /**
+   * Nothing at all from a pool for this long: fail over (default 120 s; a pool that answers liveness probes is
+   * judged frozen much sooner, see src/mining/pool-liveness.ts).
+   */
   stallTimeoutMs?: number;
+  /** No job, target or share answer for this long, though the pool talks: fail over (default 10 min). */
+  workTimeoutMs?: number;
   shareTimeoutMs?: number;
   unansweredSharesTimeoutMs?: number;
+  /** The frozen-pool rule's knobs (tests shorten them; see src/mining/pool-liveness.ts). */
+  liveness?: LivenessTuning;
   retryMinMs?: number;
   retryMaxMs?: number;
   /** The chips roll versions themselves (SV2 asks for REQUIRES_VERSION_ROLLING). */
@@ -371,8 +380,10 @@ export class Upstream implements ShareSubmitter {
       userAgent: this.options.userAgent ?? 'hashaxe',
       nominalHashRateHs: this.options.nominalHashRateHs(),
       stallTimeoutMs: this.options.stallTimeoutMs ?? 120_000,
+      workTimeoutMs: this.options.workTimeoutMs ?? 600_000,
       shareTimeoutMs: this.options.shareTimeoutMs ?? 60_000,
       unansweredSharesTimeoutMs: this.options.unansweredSharesTimeoutMs ?? 600_000,
+      ...(this.options.liveness !== undefined ? { liveness: this.options.liveness } : {}),
       requireVersionRolling: this.options.requireVersionRolling === true,
       ...(this.options.clockSynchronised !== undefined ? { clockSynchronised: this.options.clockSynchronised } : {}),
     };

@@ -11,6 +11,7 @@
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { KEEPALIVE_IDLE_MS } from '../sv2/transport/connection.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { Sv1ProtocolError } from './errors.js';
 import { parseSv1Message, type Sv1Message } from './json-rpc.js';
@@ -109,7 +110,8 @@ export class Sv1Connection extends TypedEmitter<ConnectionEvents> {
       options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     );
     socket.setNoDelay(true);
-    socket.setKeepAlive(true, 60_000);
+    // A gone host or path, never a stopped process (its kernel answers): see KEEPALIVE_IDLE_MS in the SV2 transport.
+    socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) =>
       this.finish({ code: 'socket-error', message: `socket error: ${err.message}`, error: err }),

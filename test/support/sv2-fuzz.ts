@@ -205,8 +205,9 @@ export class BareNoiseClient {
     socket.on('data', () => {});
   }
 
-  static async connect(port: number, authorityKey: Uint8Array): Promise<BareNoiseClient> {
-    const socket = connect({ host: '127.0.0.1', port });
+  /** `localAddress`: the loopback address to connect from (127.0.0.x: each is another machine to the pool). */
+  static async connect(port: number, authorityKey: Uint8Array, localAddress?: string): Promise<BareNoiseClient> {
+    const socket = connect({ host: '127.0.0.1', port, ...(localAddress !== undefined ? { localAddress } : {}) });
     socket.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());

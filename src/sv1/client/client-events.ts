@@ -1,6 +1,6 @@
 /** What the V1 client tells its users: its events, what a session is, what a share answer is, its errors. */
 import type { VersionRollingRule } from '../../mining/job.js';
-import type { LivenessVerdict } from './liveness.js';
+import type { LivenessVerdict } from '../../mining/pool-liveness.js';
 import type { Sv1Job } from './subscription.js';
 
 export type Sv1ClientErrorCode =

@@ -15,6 +15,7 @@
  *   const id = client.submitShare(share);
  */
 import type { MinedShare } from '../../mining/job.js';
+import { type LivenessSnapshot, type LivenessTuning, PoolLiveness } from '../../mining/pool-liveness.js';
 import { type Clock, systemClock } from '../../sv2/clock.js';
 import { type Sv2Logger as Logger, silentLogger } from '../../sv2/logger.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
@@ -22,7 +23,7 @@ import { type Sv1CloseInfo, Sv1ConnectError, Sv1Connection } from '../connection
 import type { Reconnect } from '../messages.js';
 import { parseSv1Url, type Sv1Endpoint } from '../url.js';
 import { Sv1ClientError, type Sv1ClientEvents, type Sv1SessionInfo } from './client-events.js';
-import { Sv1Liveness } from './liveness.js';
+import { PROBE_NAME } from './liveness.js';
 import { PendingSubmits, type SubmitStats } from './pending-submits.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
 import { type SessionHost, Sv1Session } from './session.js';
@@ -62,11 +63,18 @@ export interface Sv1ClientOptions {
   connectTimeoutMs?: number;
   /** From connect to the first job (subscribe and authorize answered, a mining.notify). Default 10 s. */
   setupTimeoutMs?: number;
-  /** See liveness.ts. Default 180 s; 0 = never. */
+  /**
+   * The frozen-pool rule (src/mining/pool-liveness.ts): a pool that answered a liveness probe (mining.configure)
+   * once and then stops sending anything is judged frozen within `frozenWithinMs` (27 s). 0 = never probe.
+   */
+  liveness?: LivenessTuning;
+  /** Nothing at all from the pool for this long: stalled. Default 180 s; 0 = never. */
   stallTimeoutMs?: number;
+  /** No job, difficulty or share answer for this long, though the pool still talks: stalled. Default 10 min; 0 = never. */
+  workTimeoutMs?: number;
   /** A submit with no answer after this long counts as timed out. Default 120 s. */
   shareTimeoutMs?: number;
-  /** See liveness.ts. Default 10 min; 0 = never. */
+  /** See src/mining/share-answer-watch.ts. Default 10 min; 0 = never. */
   unansweredSharesTimeoutMs?: number;
   checkIntervalMs?: number;
   maxLineBytes?: number;
@@ -77,6 +85,7 @@ const DEFAULTS = {
   connectTimeoutMs: 10_000,
   setupTimeoutMs: 10_000,
   stallTimeoutMs: 180_000,
+  workTimeoutMs: 600_000,
   shareTimeoutMs: 120_000,
   unansweredSharesTimeoutMs: 600_000,
   checkIntervalMs: 1_000,
@@ -87,7 +96,7 @@ export class Sv1MiningClient extends TypedEmitter<Sv1ClientEvents> {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly endpoint: Sv1Endpoint;
-  private readonly liveness: Sv1Liveness;
+  private readonly liveness: PoolLiveness;
   private readonly pending = new PendingSubmits();
   private readonly reconnects: ReconnectPolicy;
   private readonly sessionHost: SessionHost;
@@ -120,9 +129,13 @@ export class Sv1MiningClient extends TypedEmitter<Sv1ClientEvents> {
     }
     this.host = this.endpoint.host;
     this.port = this.endpoint.port;
-    this.liveness = new Sv1Liveness({
+    this.liveness = new PoolLiveness({
+      checkIntervalMs: options.checkIntervalMs ?? DEFAULTS.checkIntervalMs,
       stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+      workTimeoutMs: options.workTimeoutMs ?? DEFAULTS.workTimeoutMs,
       unansweredSharesTimeoutMs: options.unansweredSharesTimeoutMs ?? DEFAULTS.unansweredSharesTimeoutMs,
+      ...options.liveness,
+      probeName: PROBE_NAME,
     });
     this.reconnects = new ReconnectPolicy(
       options.reconnectToOtherHosts === true,
@@ -165,6 +178,11 @@ export class Sv1MiningClient extends TypedEmitter<Sv1ClientEvents> {
 
   shareStats(): SubmitStats {
     return this.pending.stats();
+  }
+
+  /** What the liveness rule knows of this pool: whether it answers probes, its answer times, its batch size. */
+  livenessSnapshot(): LivenessSnapshot {
+    return this.liveness.snapshot();
   }
 
   /**
@@ -243,7 +261,7 @@ export class Sv1MiningClient extends TypedEmitter<Sv1ClientEvents> {
       this.sessionHost,
     );
     this.session = session;
-    this.liveness.reset(this.clock.nowMs());
+    this.liveness.connected(this.clock.nowMs());
     connection.on('close', (info) => this.onClose(session, info));
     const opened = session.start();
     connection.start();
@@ -295,7 +313,7 @@ export class Sv1MiningClient extends TypedEmitter<Sv1ClientEvents> {
 
   private startTimer(): void {
     this.stopTimer();
-    this.timer = setInterval(() => this.check(), this.options.checkIntervalMs ?? DEFAULTS.checkIntervalMs);
+    this.timer = setInterval(() => this.checkLiveness(), this.options.checkIntervalMs ?? DEFAULTS.checkIntervalMs);
     this.timer.unref();
   }
 
@@ -304,22 +322,24 @@ export class Sv1MiningClient extends TypedEmitter<Sv1ClientEvents> {
     this.timer = null;
   }
 
-  /** Share timeouts, and the liveness rules on an open session. */
-  private check(): void {
+  /**
+   * One round of share timeouts and the liveness rule on an open session (the timer's, every `checkIntervalMs`;
+   * a caller that moves a manual clock may run it at a known moment).
+   */
+  checkLiveness(): void {
     const now = this.clock.nowMs();
     const expired = this.pending.expire(now, this.options.shareTimeoutMs ?? DEFAULTS.shareTimeoutMs);
     if (expired > 0) this.emit('shareResult', { kind: 'timeout', count: expired });
     const session = this.session;
     if (session === null || !session.open) return;
-    const verdict = this.liveness.check(now);
-    if (verdict === null) return;
-    this.emit('stalled', verdict);
-    session.connection.close(
-      'stalled',
-      verdict.reason === 'silent'
-        ? `pool sent no job, difficulty or share answer for ${Math.round(verdict.silentForMs / 1000)} s`
-        : `pool answered none of the last ${verdict.unansweredShares} shares, though it still sends work`,
-    );
+    const action = this.liveness.check(now);
+    if (action.kind === 'probe') {
+      if (session.sendProbe()) this.liveness.probeSent(now);
+      return;
+    }
+    if (action.kind !== 'dead') return;
+    this.emit('stalled', action.verdict);
+    session.connection.close('stalled', action.verdict.message);
   }
 
   private onClose(session: Sv1Session, info: Sv1CloseInfo): void {

@@ -60,10 +60,15 @@ export class PendingSubmits {
   }
 
   /**
-   * The pool answered submit `id`. Returns the share it resolves (null when the id is no submit of ours), and
-   * whether it had already been given up as timed out.
+   * The pool answered submit `id`. Returns the share it resolves (null when the id is no submit of ours), whether
+   * it had already been given up as timed out, and how long the answer took.
    */
-  answer(id: number, accepted: boolean, reason: string | null, nowMs: number): AnsweredShare | null {
+  answer(
+    id: number,
+    accepted: boolean,
+    reason: string | null,
+    nowMs: number,
+  ): (AnsweredShare & { latencyMs: number }) | null {
     let submit = this.pending.get(id);
     let late = false;
     if (submit !== undefined) {
@@ -85,7 +90,7 @@ export class PendingSubmits {
       const key = reason ?? 'rejected without a reason';
       this.rejectedByReason[key] = (this.rejectedByReason[key] ?? 0) + 1;
     }
-    return { target: submit.target, late };
+    return { target: submit.target, late, latencyMs: latency };
   }
 
   /** Gives up on submits older than `timeoutMs`; returns how many. */

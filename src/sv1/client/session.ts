@@ -12,6 +12,7 @@
  * kept until the subscription can use it. The session opens on the first job once subscribed and authorized.
  */
 import type { MinedShare, VersionRollingRule } from '../../mining/job.js';
+import type { PoolLiveness } from '../../mining/pool-liveness.js';
 import type { Clock } from '../../sv2/clock.js';
 import type { Sv2Logger as Logger } from '../../sv2/logger.js';
 import { bytesToHex } from '../../util/hex.js';
@@ -35,7 +36,6 @@ import {
 import { jobVersionBitsInMask, versionBitsForSubmit } from '../wire-format.js';
 import { Sv1ClientError, type Sv1ClientErrorCode, type Sv1ClientEvents, type Sv1SessionInfo } from './client-events.js';
 import { dispatchPoolMessage, type PoolMessageHandlers } from './dispatcher.js';
-import type { Sv1Liveness } from './liveness.js';
 import type { PendingSubmits } from './pending-submits.js';
 import { type Sv1Job, Sv1Subscription } from './subscription.js';
 
@@ -66,13 +66,13 @@ export interface SessionHost {
   readonly clock: Clock;
   readonly log: Logger;
   readonly pending: PendingSubmits;
-  readonly liveness: Sv1Liveness;
+  readonly liveness: PoolLiveness;
   emit<K extends keyof Sv1ClientEvents & string>(event: K, payload: Sv1ClientEvents[K]): void;
   warn(message: string): void;
   reconnect(request: Reconnect): void;
 }
 
-type RequestKind = 'configure' | 'subscribe' | 'authorize' | 'suggest' | 'extranonce-subscribe';
+type RequestKind = 'configure' | 'subscribe' | 'authorize' | 'suggest' | 'extranonce-subscribe' | 'probe';
 
 interface SetupState {
   resolve: (info: Sv1SessionInfo) => void;
@@ -124,7 +124,10 @@ export class Sv1Session {
       unknown: (method) => this.onUnknownMethod(method),
     };
     connection.on('message', (m) => this.onMessage(m));
-    connection.on('malformed', (e) => host.warn(`pool sent a line that is not Stratum V1; skipped: ${e.message}`));
+    connection.on('malformed', (e) => {
+      host.liveness.heard(host.clock.nowMs());
+      host.warn(`pool sent a line that is not Stratum V1; skipped: ${e.message}`);
+    });
   }
 
   /** True once the pool gives work. */
@@ -161,10 +164,7 @@ export class Sv1Session {
     const subscribe = this.request('subscribe');
     const authorize = this.request('authorize');
     this.connection.send(
-      Configure.line(configure, {
-        extensions: ['version-rolling'],
-        parameters: { 'version-rolling.mask': REQUESTED_MASK.toString(16) },
-      }) +
+      configureLine(configure) +
         Subscribe.line(subscribe, { userAgent: this.settings.userAgent }) +
         Authorize.line(authorize, { user: this.settings.user, password: this.settings.password }),
     );
@@ -225,8 +225,17 @@ export class Sv1Session {
     this.connection.send(Submit.line(id, m));
     const now = this.host.clock.nowMs();
     this.host.pending.add({ id, jobId: job.jobId, target: job.target, submittedAtMs: now });
-    this.host.liveness.submitted(now);
+    this.host.liveness.shareSubmitted(now);
     return id;
+  }
+
+  /**
+   * The liveness probe (liveness.ts): mining.configure as in the handshake, its answer a sign of life only.
+   * False when there is no open session to send it on.
+   */
+  sendProbe(): boolean {
+    if (!this.open) return false;
+    return this.connection.send(configureLine(this.request('probe')));
   }
 
   // ---- handshake ----
@@ -300,7 +309,7 @@ export class Sv1Session {
     this.setup = null;
     clearTimeout(s.timer);
     this.isOpen = true;
-    this.host.liveness.activity(now);
+    this.host.liveness.connected(now);
     const info = this.sessionInfo(sub);
     this.host.emit('opened', info);
     s.resolve(info);
@@ -325,6 +334,7 @@ export class Sv1Session {
   // ---- what arrives ----
 
   private onMessage(message: Sv1Message): void {
+    this.host.liveness.heard(this.host.clock.nowMs());
     if (message.kind === 'response') {
       this.onResponse(message);
       return;
@@ -369,7 +379,7 @@ export class Sv1Session {
       const a = answerOf(r, true);
       const share = pending.answer(id, a.ok, a.ok ? null : a.reason, now);
       if (share === null) return;
-      this.host.liveness.answered(now);
+      this.host.liveness.shareAnswered(now, 1, share.late ? null : share.latencyMs);
       this.host.emit(
         'shareResult',
         a.ok
@@ -385,6 +395,9 @@ export class Sv1Session {
     }
     this.requests.delete(id);
     switch (kind) {
+      case 'probe':
+        this.host.liveness.probeAnswered(now);
+        return;
       case 'configure': {
         const a = answerOf(r, false);
         let grant: VersionRollingGrant;
@@ -426,7 +439,7 @@ export class Sv1Session {
   private onNotify(n: Notify): void {
     this.badJobsInARow = 0;
     const now = this.host.clock.nowMs();
-    this.host.liveness.activity(now);
+    this.host.liveness.work(now);
     const s = this.setup;
     if (s !== null) {
       s.notify = n;
@@ -445,7 +458,7 @@ export class Sv1Session {
   }
 
   private onSetDifficulty(difficulty: number): void {
-    this.host.liveness.activity(this.host.clock.nowMs());
+    this.host.liveness.work(this.host.clock.nowMs());
     const sub = this.subscription;
     if (sub === null) {
       if (this.setup !== null) this.setup.difficulty = difficulty;
@@ -457,7 +470,7 @@ export class Sv1Session {
 
   private onSetExtranonce(extranonce1: Uint8Array, extranonce2Size: number): void {
     const now = this.host.clock.nowMs();
-    this.host.liveness.activity(now);
+    this.host.liveness.work(now);
     const sub = this.subscription;
     if (sub === null) {
       this.host.warn('pool sent mining.set_extranonce before its mining.subscribe answer; ignored');
@@ -478,7 +491,7 @@ export class Sv1Session {
    */
   private onVersionRolling(rule: VersionRollingRule, from: string | null): void {
     const now = this.host.clock.nowMs();
-    if (from !== null) this.host.liveness.activity(now);
+    if (from !== null) this.host.liveness.work(now);
     const sub = this.subscription;
     if (sub === null) {
       if (this.setup !== null) this.setup.rolling = rule;
@@ -527,6 +540,14 @@ export class Sv1Session {
   private where(): { host: string; port: number } {
     return { host: this.settings.host, port: this.settings.port };
   }
+}
+
+/** mining.configure as the handshake sends it (version rolling, every bit asked, as ESP-Miner asks). */
+function configureLine(id: number): string {
+  return Configure.line(id, {
+    extensions: ['version-rolling'],
+    parameters: { 'version-rolling.mask': REQUESTED_MASK.toString(16) },
+  });
 }
 
 /** The rule for a granted mask: at most the 24 bits a version may roll (a grant beyond is clamped, and said). */

@@ -4,6 +4,7 @@
  */
 import type { MinedShare } from '../../mining/job.js';
 import type { JobSource, JobSourceEvents, JobSourceSession } from '../../mining/job-source.js';
+import { describeVerdict } from '../../mining/pool-liveness.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import { type Sv1ClientOptions, Sv1MiningClient, type Sv1SessionInfo } from './mining-client.js';
 
@@ -35,14 +36,7 @@ export class Sv1JobSource extends TypedEmitter<JobSourceEvents> implements JobSo
           return;
       }
     });
-    client.on('stalled', (v) =>
-      this.emit('stalled', {
-        message:
-          v.reason === 'silent'
-            ? `connected but silent for ${Math.round(v.silentForMs / 1000)} s`
-            : `still sends work but answered none of the last ${v.unansweredShares} shares`,
-      }),
-    );
+    client.on('stalled', (verdict) => this.emit('stalled', { message: describeVerdict(verdict) }));
     client.on('warning', (w) => this.emit('warning', w));
     client.on('disconnected', (d) =>
       this.emit('down', { code: d.code, reason: d.reason, willReconnect: d.willReconnect }),

@@ -15,6 +15,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { type Clock, systemClock } from '../../sv2/clock.js';
 import { type Sv2Logger as Logger, silentLogger } from '../../sv2/logger.js';
+import {
+  ConnectionGate,
+  DEFAULT_GATE_LIMITS,
+  type GateStats,
+  normalizeAddress,
+  type Slot,
+} from '../../sv2/pool/connection-gate.js';
 import type { BlockTemplate, SyntheticChain } from '../../sv2/pool/synthetic-chain.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import { Sv1Connection } from '../connection.js';
@@ -51,7 +58,14 @@ export interface Sv1PoolOptions {
   inFlightGraceMs?: number;
   /** Serve TLS (stratum+ssl://) with this key and certificate (PEM). */
   tls?: { key: string; cert: string } | null;
+  /** Connections at once; a newcomer replaces the least valuable one when full (connection-gate.ts). Default 64. */
   maxConnections?: number;
+  /** Connections from one address at once. Default 16. */
+  maxConnectionsPerAddress?: number;
+  /** From TCP connect (and TLS) to subscribed and authorized. Default 10 s; 0 = never. */
+  handshakeTimeoutMs?: number;
+  /** An authorized connection that submits no share for this long is closed. Default 300 s; 0 = never. */
+  idleTimeoutMs?: number;
   clock?: Clock;
   random?: (n: number) => Uint8Array;
   logger?: Logger;
@@ -59,7 +73,14 @@ export interface Sv1PoolOptions {
 
 export interface Sv1PoolStats {
   profile: QuirkProfileName;
-  connections: { open: number; total: number; closedByCode: Record<string, number> };
+  connections: {
+    open: number;
+    total: number;
+    closedByCode: Record<string, number>;
+    /** Connections refused at the door (every slot mining from its own address; an address at its limit). */
+    refused: number;
+    gate: GateStats;
+  };
   shares: {
     accepted: number;
     acceptedInFlight: number;
@@ -73,10 +94,24 @@ export interface Sv1PoolStats {
 
 export interface Sv1PoolEvents {
   connection: { sessionId: number; remote: string };
+  /** A connection turned away at once (see connection-gate.ts). */
+  refused: { remote: string; reason: string };
   connectionClosed: { sessionId: number; remote: string; code: string; message: string };
   /** A session subscribed and authorized: it gets work now. */
   ready: { sessionId: number; user: string | null; difficulty: number };
   share: { sessionId: number; accepted: boolean; reason: string | null; blockFound: boolean; inFlight: boolean };
+}
+
+/** A connection's slot, and its session once it has one (the gate closes whichever exists). */
+interface Door {
+  slot: Slot;
+  session: PoolSession | null;
+  /** The TCP socket (under TLS, the one beneath it). */
+  raw: Socket;
+}
+
+function remoteKey(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
 }
 
 /** The rate of hashaxe's embedded emulated chip (1 MH/s), which a default start difficulty is sized for. */
@@ -92,6 +127,11 @@ export class Sv1Pool extends TypedEmitter<Sv1PoolEvents> implements SessionHost 
   private readonly random: (n: number) => Uint8Array;
   private readonly feed: TemplateFeed;
   private readonly sessions = new Map<number, PoolSession>();
+  private readonly slots = new Map<PoolSession, Slot>();
+  private readonly gate: ConnectionGate;
+  private refused = 0;
+  /** TLS connections admitted but still in the TLS handshake, by remote address:port. */
+  private readonly tlsInHandshake = new Map<string, Door>();
   private readonly closedStats: SessionStats[] = [];
   private readonly closedByCode: Record<string, number> = {};
   private readonly rejectedByReason: Record<string, number> = {};
@@ -128,6 +168,15 @@ export class Sv1Pool extends TypedEmitter<Sv1PoolEvents> implements SessionHost 
     this.inFlightGraceMs = options.inFlightGraceMs ?? 1000;
     this.instanceTag = this.random(2);
     this.job = this.makeJob(this.feed.currentTemplate());
+    this.gate = new ConnectionGate(
+      {
+        maxConnections: options.maxConnections ?? DEFAULT_GATE_LIMITS.maxConnections,
+        maxPerAddress: options.maxConnectionsPerAddress ?? DEFAULT_GATE_LIMITS.maxPerAddress,
+        handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_GATE_LIMITS.handshakeTimeoutMs,
+        idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_GATE_LIMITS.idleTimeoutMs,
+      },
+      this.clock,
+    );
   }
 
   static async start(options: Sv1PoolOptions): Promise<Sv1Pool> {
@@ -185,6 +234,8 @@ export class Sv1Pool extends TypedEmitter<Sv1PoolEvents> implements SessionHost 
   }
 
   onShare(session: PoolSession, outcome: ShareOutcome): void {
+    const slot = this.slots.get(session);
+    if (slot !== undefined) this.gate.share(slot, outcome.accepted);
     if (outcome.accepted) {
       this.accepted++;
       if (outcome.inFlight) this.acceptedInFlight++;
@@ -207,6 +258,8 @@ export class Sv1Pool extends TypedEmitter<Sv1PoolEvents> implements SessionHost 
   }
 
   onReady(session: PoolSession): void {
+    const slot = this.slots.get(session);
+    if (slot !== undefined) this.gate.ready(slot);
     this.emit('ready', { sessionId: session.id, user: session.stats.user, difficulty: session.stats.difficulty });
   }
 
@@ -233,17 +286,46 @@ export class Sv1Pool extends TypedEmitter<Sv1PoolEvents> implements SessionHost 
 
   private listen(): Promise<void> {
     const tls = this.options.tls ?? null;
+    const handshakeMs = this.gate.limits.handshakeTimeoutMs;
     const server: Server =
       tls === null
-        ? createServer((socket) => this.onSocket(socket))
-        : createTlsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, (socket) => this.onSocket(socket));
+        ? createServer((socket) => {
+            const door = this.admit(socket);
+            if (door !== null) this.onSocket(socket, door);
+          })
+        : createTlsServer(
+            {
+              key: tls.key,
+              cert: tls.cert,
+              minVersion: 'TLSv1.2',
+              ...(handshakeMs > 0 ? { handshakeTimeout: handshakeMs } : {}),
+            },
+            (socket) => {
+              const key = remoteKey(socket);
+              const door = this.tlsInHandshake.get(key);
+              this.tlsInHandshake.delete(key);
+              if (door === undefined) socket.destroy();
+              else this.onSocket(socket, door);
+            },
+          );
     if (tls !== null) {
+      // TLS handshakes hold sockets too: they take a slot from the first byte, under the same rules.
+      server.on('connection', (raw: Socket) => {
+        const door = this.admit(raw);
+        if (door === null) return;
+        const key = remoteKey(raw);
+        this.tlsInHandshake.set(key, door);
+        raw.once('close', () => {
+          if (this.tlsInHandshake.get(key) === door) this.tlsInHandshake.delete(key);
+          if (door.session === null) this.gate.release(door.slot);
+        });
+      });
       server.on('tlsClientError', (err: Error) => {
         this.closedByCode['tls-error'] = (this.closedByCode['tls-error'] ?? 0) + 1;
         this.logger.info(`TLS handshake failed: ${err.message}`);
       });
     }
-    server.maxConnections = this.options.maxConnections ?? 64;
+    // No server.maxConnections: a full pool would refuse every newcomer; the gate makes room instead.
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -256,6 +338,7 @@ export class Sv1Pool extends TypedEmitter<Sv1PoolEvents> implements SessionHost 
         this.timer = setInterval(() => {
           const now = this.clock.nowMs();
           for (const session of this.sessions.values()) session.tick(now);
+          this.gate.sweep();
         }, 1000);
         this.timer.unref();
         this.logger.info('local V1 pool listening', { url: this.url });
@@ -264,9 +347,43 @@ export class Sv1Pool extends TypedEmitter<Sv1PoolEvents> implements SessionHost 
     });
   }
 
-  private onSocket(socket: Socket): void {
+  /**
+   * A connection at the door: a slot from the gate (which may close another connection to make room), or null
+   * when it is refused (the socket is dropped at once).
+   */
+  private admit(raw: Socket): Door | null {
+    raw.on('error', () => {});
+    if (this.server === null) {
+      raw.destroy();
+      return null;
+    }
+    let door: Door | null = null;
+    // The gate may close this connection later (a newer one needs its slot, a deadline passed).
+    const admission = this.gate.admit(normalizeAddress(raw.remoteAddress), (code, reason) => {
+      const session = door?.session ?? null;
+      if (session !== null) session.close(code, reason);
+      else {
+        this.closedByCode[code] = (this.closedByCode[code] ?? 0) + 1;
+        raw.destroy();
+      }
+    });
+    if (!admission.admitted) {
+      this.refused++;
+      this.closedByCode.refused = (this.closedByCode.refused ?? 0) + 1;
+      const remote = remoteKey(raw);
+      this.logger.warn(`V1 connection from ${remote} refused: ${admission.reason}`);
+      this.emit('refused', { remote, reason: admission.reason });
+      raw.destroy();
+      return null;
+    }
+    door = { slot: admission.slot, session: null, raw };
+    return door;
+  }
+
+  private onSocket(socket: Socket, door: Door): void {
     socket.on('error', () => {});
     if (this.server === null) {
+      this.gate.release(door.slot);
       socket.destroy();
       return;
     }
@@ -274,11 +391,15 @@ export class Sv1Pool extends TypedEmitter<Sv1PoolEvents> implements SessionHost 
     this.totalConnections++;
     const connection = new Sv1Connection(socket, { maxLineBytes: 16 * 1024 });
     const session = new PoolSession(id, connection, this);
+    door.session = session;
     this.sessions.set(id, session);
+    this.slots.set(session, door.slot);
     const remote = connection.remote;
     connection.on('malformed', (e) => this.logger.info(`session ${id}: skipped a line: ${e.message}`));
     connection.on('close', (info) => {
       this.sessions.delete(id);
+      this.slots.delete(session);
+      this.gate.release(door.slot);
       session.stats.open = false;
       this.closedStats.push(session.stats);
       if (this.closedStats.length > 64) this.closedStats.shift();
@@ -346,6 +467,8 @@ export class Sv1Pool extends TypedEmitter<Sv1PoolEvents> implements SessionHost 
         open: this.sessions.size,
         total: this.totalConnections,
         closedByCode: { ...this.closedByCode },
+        refused: this.refused,
+        gate: this.gate.stats(),
       },
       shares: {
         accepted: this.accepted,
@@ -368,6 +491,9 @@ export class Sv1Pool extends TypedEmitter<Sv1PoolEvents> implements SessionHost 
     const server = this.server;
     this.server = null;
     for (const s of [...this.sessions.values()]) s.close('shutdown', 'pool is shutting down');
+    // A TLS handshake in progress would otherwise hold server.close() open until its timeout.
+    for (const door of this.tlsInHandshake.values()) door.raw.destroy();
+    this.tlsInHandshake.clear();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

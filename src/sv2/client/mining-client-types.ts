@@ -1,11 +1,12 @@
 /**
  * The SV2 mining client's options, events and errors (the client itself is mining-client.ts).
  */
+
+import type { LivenessTuning, LivenessVerdict } from '../../mining/pool-liveness.js';
 import type { Clock } from '../clock.js';
 import type { Sv2Logger } from '../logger.js';
 import type { ClockSyncCheck } from '../noise/certificate.js';
 import type { ActiveJob, ChainTip, ChannelKind, MiningChannelInfo } from './channel.js';
-import type { StallVerdict } from './liveness-watch.js';
 import type { ResolvedShare } from './pending-shares.js';
 
 /** The per-pool channel choice (config `channel`, CLI `--channel`). */
@@ -67,10 +68,18 @@ export interface MiningClientOptions {
   /** SetupConnection and OpenStandardMiningChannel answers. */
   setupTimeoutMs?: number;
   /**
-   * A pool that sends no job, prev hash, target or share answer for this long is treated as stalled:
-   * `stalled` is emitted and the connection is closed (code 'stalled') so the daemon can fail over. 0 = never.
+   * The frozen-pool rule (src/mining/pool-liveness.ts): a pool that answered a liveness probe once and then stops
+   * sending anything is judged frozen within `frozenWithinMs` (27 s) of its last message. 0 = never probe.
+   */
+  liveness?: LivenessTuning;
+  /**
+   * A pool that sends nothing at all for this long (a pool that ignores probes, or the rule above turned off) is
+   * treated as stalled: `stalled` is emitted and the connection is closed (code 'stalled') so the daemon can fail
+   * over. Default 180 s; 0 = never.
    */
   stallTimeoutMs?: number;
+  /** No job, prev hash, target or share answer for this long, though the pool still talks: stalled. Default 10 min; 0 = never. */
+  workTimeoutMs?: number;
   /** Pending shares with no answer after this long resolve as `timeout`. */
   shareTimeoutMs?: number;
   /**
@@ -138,7 +147,7 @@ export type ShareResultEvent =
     }
   | { kind: 'rejected'; channelId: number; sequenceNumber: number; errorCode: string; share: ResolvedShare | null }
   | { kind: 'timeout'; shares: ResolvedShare[] }
-  | { kind: 'lost'; shares: ResolvedShare[] };
+  | { kind: 'lost'; shares: ResolvedShare[]; why: string };
 
 export type DisconnectCode =
   | 'closed'
@@ -160,7 +169,8 @@ export interface DisconnectedEvent {
   willReconnect: boolean;
 }
 
-export type StalledEvent = Omit<StallVerdict, 'message'>;
+/** Why the pool was given up (frozen, silent, unanswered shares); the connection closes with `message`. */
+export type StalledEvent = LivenessVerdict;
 
 export interface ExtranoncePrefixEvent {
   channelId: number;

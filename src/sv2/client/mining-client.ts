@@ -15,12 +15,15 @@
  * prev hash or target addressed to a group reaches every member channel: one event per member.
  *
  * The parts: the connection supervisor (this file: connect with the channel choice's fallback, setup, reconnect,
- * close) with liveness-watch.ts (is the pool alive); the dispatcher (mining-dispatcher.ts: message type →
+ * close) with liveness-watch.ts (is the pool alive, src/mining/pool-liveness.ts; its probe's answer and the share
+ * answers in answer-messages.ts); the dispatcher (mining-dispatcher.ts: message type →
  * handler); the channels (channel-opener.ts: open requests and answers; channel-state.ts: jobs per channel;
  * channel-registry.ts: which channels a group id reaches; channel-messages.ts: jobs, prev hashes, targets,
  * prefixes and groups applied to them); and the shares (share-sender.ts: the submit hot path;
  * pending-shares.ts: what became of each share).
  */
+
+import type { LivenessSnapshot } from '../../mining/pool-liveness.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import { MAX_TARGET, targetToU256 } from '../channel/target.js';
 import { BIP323_VERSION_MASK } from '../channel/version-rolling.js';
@@ -48,13 +51,11 @@ import {
   type OpenExtendedMiningChannelSuccess,
   type OpenMiningChannelError,
   type OpenStandardMiningChannelSuccess,
-  type SubmitSharesError,
-  type SubmitSharesSuccess,
   UpdateChannel,
-  type UpdateChannelError,
 } from '../messages/mining.js';
 import { DEFAULT_CERTIFICATE_LEEWAY_SEC } from '../noise/certificate.js';
 import { type CloseInfo, type ConnectionLimits, Sv2ConnectError, Sv2Connection } from '../transport/connection.js';
+import { answerMessageHandlers } from './answer-messages.js';
 import type { ActiveJob, ChannelKind, MiningChannelInfo } from './channel.js';
 import { channelMessageHandlers } from './channel-messages.js';
 import { ChannelOpener, type ChannelRequest } from './channel-opener.js';
@@ -84,6 +85,7 @@ const DEFAULTS = {
   setupTimeoutMs: 10_000,
   handshakeTimeoutMs: 10_000,
   stallTimeoutMs: 180_000,
+  workTimeoutMs: 600_000,
   shareTimeoutMs: 120_000,
   unansweredSharesTimeoutMs: 600_000,
   checkIntervalMs: 1_000,
@@ -132,17 +134,20 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       {
         clock: this.clock,
         stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+        workTimeoutMs: options.workTimeoutMs ?? DEFAULTS.workTimeoutMs,
         shareTimeoutMs: options.shareTimeoutMs ?? DEFAULTS.shareTimeoutMs,
         unansweredSharesTimeoutMs: options.unansweredSharesTimeoutMs ?? DEFAULTS.unansweredSharesTimeoutMs,
         checkIntervalMs: options.checkIntervalMs ?? DEFAULTS.checkIntervalMs,
+        ...options.liveness,
       },
       this.pending,
       {
         expired: (shares) => this.emit('shareResult', { kind: 'timeout', shares }),
         connected: () => this.connected,
-        stalled: ({ message, ...event }) => {
-          this.emit('stalled', event);
-          this.connection?.close('stalled', message);
+        probe: (channelId) => this.sendProbe(channelId),
+        stalled: (verdict) => {
+          this.emit('stalled', verdict);
+          this.connection?.close('stalled', verdict.message);
         },
       },
     );
@@ -195,6 +200,19 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
 
   shareStats(): ShareStats {
     return this.pending.stats();
+  }
+
+  /** What the liveness rule knows of this pool: whether it answers probes, its answer times, its batch size. */
+  livenessSnapshot(): LivenessSnapshot {
+    return this.liveness.snapshot();
+  }
+
+  /**
+   * One round of the liveness and share-timeout checks, as the client's timer runs it every `checkIntervalMs`
+   * (for a caller that moves a manual clock and wants the round at a known moment).
+   */
+  checkLiveness(): void {
+    this.liveness.check();
   }
 
   /**
@@ -416,6 +434,18 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     this.liveness.stop();
   }
 
+  /** The liveness probe (liveness-watch.ts): UpdateChannel naming `channelId`, which must not be one of ours. */
+  private sendProbe(channelId: number): boolean {
+    const connection = this.connection;
+    if (connection === null || connection.closed || this.channels.size === 0) return false;
+    if (this.channels.get(channelId) !== undefined || this.channels.isGroup(channelId)) return false;
+    return connection.send(UpdateChannel, {
+      channelId,
+      nominalHashRate: this.options.nominalHashRateHs,
+      maximumTarget: targetToU256(this.options.maxTarget ?? MAX_TARGET),
+    });
+  }
+
   private requireConnection(): Sv2Connection {
     if (this.connection === null || this.connection.closed) {
       throw new Sv2ClientError('not-connected', 'not connected to the pool');
@@ -441,6 +471,7 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
 
   private onFrame(connection: Sv2Connection, frame: Sv2Frame): void {
     if (connection !== this.connection) return;
+    this.liveness.heard();
     const { header, payload } = frame;
     if (this.listenerCount('frame') > 0) {
       this.emit('frame', {
@@ -466,12 +497,22 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
   }
 
   private makeHandlers(): MiningClientHandlers {
+    const channelHandlers = channelMessageHandlers({
+      channels: this.channels,
+      clock: this.clock,
+      liveness: this.liveness,
+      maxTarget: this.options.maxTarget ?? MAX_TARGET,
+      emit: (event, payload) => this.emit(event, payload),
+      warn: (message) => this.warn(message),
+    });
     return {
-      ...channelMessageHandlers({
+      ...channelHandlers,
+      ...answerMessageHandlers({
         channels: this.channels,
         clock: this.clock,
         liveness: this.liveness,
-        maxTarget: this.options.maxTarget ?? MAX_TARGET,
+        pending: this.pending,
+        setTarget: channelHandlers.setTarget,
         emit: (event, payload) => this.emit(event, payload),
         warn: (message) => this.warn(message),
       }),
@@ -487,33 +528,6 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
       openExtendedSuccess: (msg: OpenExtendedMiningChannelSuccess) =>
         this.onChannelOpened('extended', msg, msg.extranonceSize),
       openError: (msg: OpenMiningChannelError) => this.opener.refused(msg),
-      submitSharesSuccess: (msg: SubmitSharesSuccess) => {
-        this.liveness.touch();
-        const shares = this.pending.acceptUpTo(msg.channelId, msg.lastSequenceNumber, this.clock.nowMs());
-        this.liveness.shareAnswered(msg.newSubmitsAcceptedCount);
-        this.emit('shareResult', {
-          kind: 'accepted',
-          channelId: msg.channelId,
-          lastSequenceNumber: msg.lastSequenceNumber,
-          newSubmitsAcceptedCount: msg.newSubmitsAcceptedCount,
-          newSharesSum: msg.newSharesSum,
-          shares,
-        });
-      },
-      submitSharesError: (msg: SubmitSharesError) => {
-        this.liveness.touch();
-        const share = this.pending.reject(msg.channelId, msg.sequenceNumber, msg.errorCode, this.clock.nowMs());
-        this.liveness.shareAnswered(0);
-        this.emit('shareResult', {
-          kind: 'rejected',
-          channelId: msg.channelId,
-          sequenceNumber: msg.sequenceNumber,
-          errorCode: msg.errorCode,
-          share,
-        });
-      },
-      updateChannelError: (msg: UpdateChannelError) =>
-        this.warn(`pool refused UpdateChannel on channel ${msg.channelId}: ${msg.errorCode}`),
       channelEndpointChanged: (msg: ChannelEndpointChanged) =>
         // We negotiate no extension, so there is no per-channel extension state to reset.
         this.log.info('pool says the far end of a channel changed', { channel: msg.channelId }),
@@ -604,7 +618,9 @@ export class Sv2MiningClient extends TypedEmitter<MiningClientEvents> {
     this.opener.failAll(error);
     this.channels.clear();
     const lost = this.pending.loseAll(this.clock.nowMs());
-    if (lost.length > 0) this.emit('shareResult', { kind: 'lost', shares: lost });
+    if (lost.length > 0) {
+      this.emit('shareResult', { kind: 'lost', shares: lost, why: `the connection closed (${info.message})` });
+    }
     if (this.quietClose === connection) {
       // Closed to try the other channel kind: nothing was mining on it, the next connect follows at once.
       this.quietClose = null;

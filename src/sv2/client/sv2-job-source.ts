@@ -11,6 +11,7 @@
 
 import type { MinedShare } from '../../mining/job.js';
 import type { JobSource, JobSourceEvents, JobSourceSession } from '../../mining/job-source.js';
+import { describeVerdict } from '../../mining/pool-liveness.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import type { MiningChannelInfo } from './channel.js';
 import { type MiningClientOptions, Sv2MiningClient } from './mining-client.js';
@@ -64,18 +65,11 @@ export class Sv2JobSource extends TypedEmitter<JobSourceEvents> implements JobSo
           this.emit('shareAnswer', { kind: 'timeout', count: e.shares.length, why: 'no answer in time' });
           return;
         case 'lost':
-          this.emit('shareAnswer', { kind: 'lost', count: e.shares.length, why: 'the connection closed' });
+          this.emit('shareAnswer', { kind: 'lost', count: e.shares.length, why: e.why });
           return;
       }
     });
-    client.on('stalled', (e) =>
-      this.emit('stalled', {
-        message:
-          e.reason === 'silent'
-            ? `connected but silent for ${Math.round(e.silentForMs / 1000)} s`
-            : `still sends work but answered none of the last ${e.unansweredShares} shares`,
-      }),
-    );
+    client.on('stalled', (verdict) => this.emit('stalled', { message: describeVerdict(verdict) }));
     client.on('warning', (e) => this.emit('warning', e));
     client.on('disconnected', (e) => {
       this.channelId = null;

@@ -27,6 +27,7 @@ import { encodeAuthorityKey } from '../noise/authority-key.js';
 import { signCertificate } from '../noise/certificate.js';
 import { createNoiseKeypair, type NoiseKeypair } from '../noise/keys.js';
 import { type ConnectionLimits, Sv2Connection } from '../transport/connection.js';
+import { ConnectionGate, DEFAULT_GATE_LIMITS, type GateStats, normalizeAddress, type Slot } from './connection-gate.js';
 import {
   type ChannelStats,
   DEFAULT_IN_FLIGHT_GRACE_MS,
@@ -80,20 +81,34 @@ export interface LocalPoolOptions {
   maxSeenShares?: number;
   /** Accepted shares per SubmitShares.Success. Default 1 (answer every share at once). */
   shareBatchSize?: number;
+  /** Connections at once; a newcomer replaces the least valuable one when full (connection-gate.ts). Default 64. */
   maxConnections?: number;
+  /** Connections from one address at once. Default 16. */
+  maxConnectionsPerAddress?: number;
   maxChannelsPerConnection?: number;
   /** Largest frame payload a client may announce (client messages are small). Default 64 KiB. */
   maxPayloadBytes?: number;
+  /** From TCP connect to an open channel (the Noise handshake alone gets as long). Default 10 s; 0 = never. */
   handshakeTimeoutMs?: number;
-  /** A connection that sends no SetupConnection within this is closed. Default 10 s. */
+  /** A connection that sends no SetupConnection within this after the Noise handshake is closed. Default 10 s. */
   setupTimeoutMs?: number;
+  /** A connection with a channel that submits no share for this long is closed. Default 300 s; 0 = never. */
+  idleTimeoutMs?: number;
   clock?: Clock;
   random?: (n: number) => Uint8Array;
   logger?: Sv2Logger;
 }
 
 export interface PoolStats {
-  connections: { open: number; total: number; closedByCode: Record<string, number> };
+  connections: {
+    open: number;
+    total: number;
+    closedByCode: Record<string, number>;
+    /** Connections refused at the door (every slot mining from its own address; an address at its limit). */
+    refused: number;
+    /** Open connections by stage, and how many addresses they come from. */
+    gate: GateStats;
+  };
   /** Frames received from clients and delivered to their sessions (after decryption). */
   framesReceived: number;
   /** Accepted shares remembered for duplicate detection, pool-wide, and the cap. */
@@ -138,6 +153,8 @@ export interface PoolShareEvent {
 
 export interface PoolEvents {
   connection: PoolConnectionEvent;
+  /** A connection turned away at once (see connection-gate.ts). */
+  refused: { remote: string; reason: string };
   connectionClosed: PoolConnectionClosedEvent;
   channelOpened: ChannelStats;
   share: PoolShareEvent;
@@ -174,8 +191,14 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   private readonly clock: Clock;
   private readonly log: Sv2Logger;
   private readonly sessions = new Map<number, PoolSession>();
+  /** Connection slots (the gate) by session id. */
+  private readonly slots = new Map<number, Slot>();
+  private readonly gate: ConnectionGate;
   /** Sockets still in the handshake (not yet sessions), so close() can end them too. */
   private readonly handshaking = new Set<Socket>();
+  /** Sockets the gate closed during their handshake, with its code (the handshake's own error says less). */
+  private readonly gateClosedInHandshake = new Map<Socket, { code: string; reason: string }>();
+  private refused = 0;
   private readonly openChannelStats = new Map<PoolChannel, ChannelStats>();
   private readonly closedChannelStats: ChannelStats[] = [];
   private framesReceived = 0;
@@ -251,6 +274,15 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
       blockRewardSats: 312_500_000n,
     });
     this.template = this.chain.newTemplate();
+    this.gate = new ConnectionGate(
+      {
+        maxConnections: options.maxConnections ?? DEFAULT_GATE_LIMITS.maxConnections,
+        maxPerAddress: options.maxConnectionsPerAddress ?? DEFAULT_GATE_LIMITS.maxPerAddress,
+        handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_GATE_LIMITS.handshakeTimeoutMs,
+        idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_GATE_LIMITS.idleTimeoutMs,
+      },
+      this.clock,
+    );
   }
 
   /** Starts listening; resolves once the port is bound. */
@@ -300,8 +332,8 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   }
 
   private listen(): Promise<void> {
+    // No server.maxConnections: a full pool would refuse every newcomer; the gate makes room instead.
     const server = createServer((socket) => this.onSocket(socket));
-    server.maxConnections = this.options.maxConnections ?? 64;
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -314,6 +346,9 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
         const jobMs = this.options.jobIntervalMs ?? 30_000;
         if (prevHashMs > 0) this.timers.push(setInterval(() => this.newBlock(), prevHashMs));
         if (jobMs > 0) this.timers.push(setInterval(() => this.newJobs(), jobMs));
+        const sweep = setInterval(() => this.gate.sweep(), 1000);
+        sweep.unref();
+        this.timers.push(sweep);
         this.log.info('local pool listening', { url: this.url });
         resolve();
       });
@@ -329,12 +364,33 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
       socket.destroy();
       return;
     }
-    this.handshaking.add(socket);
     const id = ++this.sessionCounter;
+    // The gate may close this connection later (a newer one needs its slot, a deadline passed): in the handshake
+    // the socket goes, afterwards the session closes with the gate's code.
+    const admission = this.gate.admit(normalizeAddress(socket.remoteAddress), (code, reason) => {
+      const session = this.sessions.get(id);
+      if (session !== undefined) {
+        session.close(code, reason);
+        return;
+      }
+      this.gateClosedInHandshake.set(socket, { code, reason });
+      socket.destroy();
+    });
+    if (!admission.admitted) {
+      this.refused++;
+      this.closedByCode.refused = (this.closedByCode.refused ?? 0) + 1;
+      this.log.warn('connection refused', { remote, reason: admission.reason });
+      this.emit('refused', { remote, reason: admission.reason });
+      socket.destroy();
+      return;
+    }
+    const slot = admission.slot;
+    this.slots.set(id, slot);
+    this.handshaking.add(socket);
     this.totalConnections++;
     const limits: Partial<ConnectionLimits> = {
       maxPayloadBytes: this.options.maxPayloadBytes ?? 64 * 1024,
-      handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? 10_000,
+      handshakeTimeoutMs: this.gate.limits.handshakeTimeoutMs > 0 ? this.gate.limits.handshakeTimeoutMs : 10_000,
     };
     Sv2Connection.accept(socket, {
       responder: {
@@ -353,6 +409,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
       (connection) => {
         this.handshaking.delete(socket);
         if (this.server === null) {
+          this.release(id);
           connection.close('shutdown', 'pool is shutting down');
           return;
         }
@@ -360,6 +417,7 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
         this.sessions.set(id, session);
         connection.on('close', (info) => {
           this.sessions.delete(id);
+          this.release(id);
           this.closedByCode[info.code] = (this.closedByCode[info.code] ?? 0) + 1;
           this.log.info('connection closed', { connection: id, remote, code: info.code, reason: info.message });
           this.emit('connectionClosed', { connectionId: id, remote, code: info.code, message: info.message });
@@ -372,8 +430,11 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
       },
       (err: unknown) => {
         this.handshaking.delete(socket);
-        const code = (err as { code?: string }).code ?? 'handshake-failed';
-        const message = err instanceof Error ? err.message : String(err);
+        this.release(id);
+        const byGate = this.gateClosedInHandshake.get(socket);
+        this.gateClosedInHandshake.delete(socket);
+        const code = byGate?.code ?? (err as { code?: string }).code ?? 'handshake-failed';
+        const message = byGate?.reason ?? (err instanceof Error ? err.message : String(err));
         this.closedByCode[code] = (this.closedByCode[code] ?? 0) + 1;
         this.log.info('handshake failed', { connection: id, remote, code, reason: message });
         this.emit('connectionClosed', { connectionId: id, remote, code, message });
@@ -381,7 +442,16 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
     );
   }
 
+  private release(id: number): void {
+    const slot = this.slots.get(id);
+    if (slot === undefined) return;
+    this.slots.delete(id);
+    this.gate.release(slot);
+  }
+
   onChannelOpened(channel: PoolChannel): void {
+    const slot = this.slots.get(channel.connectionId);
+    if (slot !== undefined) this.gate.ready(slot);
     this.openChannelStats.set(channel, channel.stats);
     this.log.info('channel opened', {
       channel: channel.channelId,
@@ -400,6 +470,8 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
   }
 
   onShare(channel: PoolChannel, share: SubmittedShare, judgement: ShareJudgement): void {
+    const slot = this.slots.get(channel.connectionId);
+    if (slot !== undefined) this.gate.share(slot, judgement.ok);
     if (judgement.ok) {
       this.accepted++;
       if (judgement.inFlight) this.acceptedInFlight++;
@@ -498,7 +570,13 @@ export class LocalPool extends TypedEmitter<PoolEvents> implements SessionHost {
 
   stats(): PoolStats {
     return {
-      connections: { open: this.sessions.size, total: this.totalConnections, closedByCode: { ...this.closedByCode } },
+      connections: {
+        open: this.sessions.size,
+        total: this.totalConnections,
+        closedByCode: { ...this.closedByCode },
+        refused: this.refused,
+        gate: this.gate.stats(),
+      },
       framesReceived: this.framesReceived,
       seenShares: { held: this.seenShareBudget.used, max: this.seenShareBudget.max },
       shares: {

@@ -35,6 +35,14 @@ export interface ConnectionLimits {
   maxWriteBufferBytes: number;
 }
 
+/**
+ * TCP keepalive after this much idle time, on both ends. It notices a peer host or path that is gone (no ACKs to
+ * the kernel's probes; Linux then probes every tcp_keepalive_intvl, 75 s by default, 9 times), never a stopped
+ * process on a live host, whose kernel answers for it: the client's liveness probes cover that
+ * (src/mining/pool-liveness.ts). A complement, and the only check for a pool that ignores those probes.
+ */
+export const KEEPALIVE_IDLE_MS = 10_000;
+
 export const DEFAULT_LIMITS: ConnectionLimits = {
   maxPayloadBytes: 1 << 20,
   handshakeTimeoutMs: 10_000,
@@ -173,6 +181,7 @@ export class Sv2Connection extends TypedEmitter<ConnectionEvents> {
     if (signal?.aborted) throw cancelled();
     const socket = netConnect({ host: options.host, port: options.port });
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
     const attempt = async (): Promise<{ connection: Sv2Connection; handshake: InitiatorResult }> => {
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => {
@@ -240,6 +249,7 @@ export class Sv2Connection extends TypedEmitter<ConnectionEvents> {
   ): Promise<Sv2Connection> {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
     const attempt = async (): Promise<Sv2Connection> => {
       const { message, rest } = await readHandshake(socket, INITIATOR_MESSAGE_BYTES);
       const result = new NoiseResponder(options.responder).respond(message);

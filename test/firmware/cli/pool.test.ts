@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -200,6 +200,46 @@ test('hashaxe pool --authority-secret-file: the SRI test authority secret gives 
   }
 });
 
+test('hashaxe pool --max-per-address 1 --handshake-timeout 0.5: a second connection from an address replaces the first; the handshake deadline closes the other', async () => {
+  const pool = startCliJson([
+    'pool',
+    ...QUIET,
+    '--max-per-address',
+    '1',
+    '--handshake-timeout',
+    '0.5',
+    '--idle-timeout',
+    '30',
+  ]);
+  const sockets: Socket[] = [];
+  try {
+    const ready = await pool.waitFor((l) => l.event === 'ready');
+    assert.deepEqual(
+      [ready.maxConnectionsPerAddress, ready.handshakeTimeoutSec, ready.idleTimeoutSec, ready.maxConnections],
+      [1, 0.5, 30, 64],
+    );
+    const open = (): Socket => {
+      const s = connect({ host: '127.0.0.1', port: Number(ready.port), localAddress: '127.0.0.61' });
+      s.on('error', () => {});
+      sockets.push(s);
+      return s;
+    };
+    open();
+    open();
+    const evicted = await pool.waitFor((l) => l.event === 'connectionClosed' && l.code === 'evicted');
+    assert.match(
+      String(evicted.message),
+      /replaced by a newer connection from 127\.0\.0\.61 \(at most 1 per address\)/,
+    );
+    const timedOut = await pool.waitFor((l) => l.event === 'connectionClosed' && l.code === 'handshake-timeout');
+    assert.match(String(timedOut.message), /within (0\.5 s|500 ms)/);
+  } finally {
+    for (const s of sockets) s.destroy();
+    pool.child.kill('SIGKILL');
+    await pool.exited;
+  }
+});
+
 test('hashaxe pool on a port already in use exits 1 with a one-line reason', async () => {
   const taken = createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
@@ -234,6 +274,10 @@ const badFlags: Array<[string, string[], RegExp]> = [
   ['a missing secret file', ['--authority-secret-file', join(dir, 'nope')], /cannot be read \(ENOENT\)/],
   ['a secret file with garbage', ['--authority-secret-file', garbageFile], /not valid base58check/],
   ['a zero secret', ['--authority-secret-file', zeroFile], /out of range/],
+  ['a zero per-address limit', ['--max-per-address', '0'], /--max-per-address must be between 1 and 100000/],
+  ['a connection limit that is not a number', ['--max-connections', 'many'], /--max-connections/],
+  ['an idle timeout that is not a number', ['--idle-timeout', 'later'], /--idle-timeout must be a number/],
+  ['a negative handshake timeout', ['--handshake-timeout=-1'], /--handshake-timeout must be between 0 and 86400/],
   ['a stray argument', ['now'], /unexpected argument 'now'/i],
   ['an unknown flag', ['--frobnicate'], /frobnicate/],
 ];

@@ -29,7 +29,13 @@ async function rig(): Promise<Rig> {
   const pool = new ScriptedV1Pool();
   await pool.start();
   const warnings: string[] = [];
-  const client = new Sv1MiningClient({ url: pool.url, user: 'w.1', userAgent: 'hashaxe/test' });
+  // No liveness probes: the tests count the lines the client sends.
+  const client = new Sv1MiningClient({
+    url: pool.url,
+    user: 'w.1',
+    userAgent: 'hashaxe/test',
+    liveness: { frozenWithinMs: 0 },
+  });
   client.on('warning', (w) => warnings.push(w.message));
   const downs: Array<{ code: string; reason: string }> = [];
   client.on('disconnected', (d) => downs.push(d));

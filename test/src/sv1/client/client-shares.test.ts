@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { Sv1Liveness } from '../../../../src/sv1/client/liveness.js';
 import {
   type Sv1ClientOptions,
   Sv1MiningClient,
@@ -111,8 +110,8 @@ test('no answer in time: a timeout; a late answer still counts, marked late; a d
   assert.throws(() => r.submit(), /not connected/);
 });
 
-test('a silent pool is stalled after the stall timeout and dropped (code stalled)', async () => {
-  const r = await mining({ stallTimeoutMs: 300, checkIntervalMs: 25 });
+test('a pool that only pings is stalled (no work) after the work timeout and dropped (code stalled)', async () => {
+  const r = await mining({ workTimeoutMs: 300, checkIntervalMs: 25 });
   const stalls: string[] = [];
   r.client.on('stalled', (s) => stalls.push(s.reason));
   const downs: string[] = [];
@@ -121,7 +120,7 @@ test('a silent pool is stalled after the stall timeout and dropped (code stalled
   const ping = setInterval(() => r.pool.send('{"id":1,"method":"mining.ping","params":[]}'), 50);
   cleanups.push(() => clearInterval(ping));
   await eventually(() => downs.length === 1, 3000, 'the stall');
-  assert.deepEqual(stalls, ['silent']);
+  assert.deepEqual(stalls, ['no-work']);
   assert.deepEqual(downs, ['stalled']);
 });
 
@@ -145,25 +144,4 @@ test('work without share answers: stalled once 20 shares stay unanswered past th
   assert.equal(stalls[0].reason, 'unanswered-shares');
   assert.equal(stalls[0].unansweredShares, 20);
   await eventually(() => !r.client.connected, 2000, 'the drop');
-});
-
-test('liveness rules alone: activity resets silence; answers reset the unanswered count; 0 turns a rule off', () => {
-  const l = new Sv1Liveness({ stallTimeoutMs: 1000, unansweredSharesTimeoutMs: 500 });
-  l.reset(0);
-  assert.equal(l.check(999), null);
-  assert.equal(l.check(1000)?.reason, 'silent');
-  l.activity(1000);
-  assert.equal(l.check(1500), null);
-  for (let i = 0; i < 100; i++) l.submitted(1500);
-  // Before any answer a pool's batch size is unknown: 100 shares are needed.
-  assert.equal(l.check(1999), null);
-  assert.deepEqual(l.check(2000), { reason: 'silent', silentForMs: 1000, lastActivityAtMs: 1000, unansweredShares: 0 });
-  l.answered(2000);
-  for (let i = 0; i < 20; i++) l.submitted(2100);
-  assert.equal(l.check(2599), null);
-  assert.equal(l.check(2600)?.reason, 'unanswered-shares');
-  const off = new Sv1Liveness({ stallTimeoutMs: 0, unansweredSharesTimeoutMs: 0 });
-  off.reset(0);
-  for (let i = 0; i < 200; i++) off.submitted(0);
-  assert.equal(off.check(1e9), null);
 });

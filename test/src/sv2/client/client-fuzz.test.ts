@@ -59,6 +59,8 @@ test(`client fuzz on an extended channel in a group: ${MESSAGES} random and garb
     nominalHashRateHs: 1e6,
     channel: 'extended',
     device: { vendor: 'hashaxe-test', hardwareVersion: 'none', firmware: '0.0.0' },
+    // No liveness probes: the test waits for the client's frames one by one.
+    liveness: { frozenWithinMs: 0 },
   });
   try {
     const connecting = client.connect();

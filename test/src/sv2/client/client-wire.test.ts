@@ -39,6 +39,8 @@ test('the client sends its identity, flags, hash rate and numbered shares; Close
       requireVersionRolling: true,
       channel: 'standard',
       device: { vendor: 'hashaxe', hardwareVersion: 'BM1370', firmware: '0.1.0', deviceId: 'pi-42' },
+      // No liveness probes: the frames are checked by position.
+      liveness: { frozenWithinMs: 0 },
     });
     const connecting = client.connect();
     const [setupFrame] = await fake.frames(1);

@@ -24,7 +24,8 @@ test('embedded use: port 0, a URL with the authority key, new blocks on its own 
     assert.equal(bytesToHex(endpoint.authorityKey!), bytesToHex(pool.authorityPublicKey));
     assert.equal(endpoint.authorityKeyText, pool.authorityKeyText);
 
-    const client = testClient(pool);
+    // No liveness probes: the frames the pool receives are counted below.
+    const client = testClient(pool, { liveness: { frozenWithinMs: 0 } });
     const seen: string[] = [];
     client.on('prevHash', (p) => seen.push(bytesToHex(p.tip.prevHash)));
     const first = nextEvent(client, 'prevHash');

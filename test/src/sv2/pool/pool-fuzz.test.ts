@@ -344,6 +344,8 @@ test('live pool fuzz: ≥ 100000 random and mutated frames into `hashaxe pool` o
       userIdentity: 'after.fuzz',
       nominalHashRateHs: 1000,
       device: { vendor: 'hashaxe-test', hardwareVersion: 'none', firmware: '0.0.0' },
+      // No liveness probes: the pool's frame count is checked at the end.
+      liveness: { frozenWithinMs: 0 },
     });
     const prev = nextEvent(miner, 'prevHash');
     const channel = await miner.connect();

@@ -8,7 +8,7 @@ import {
   MIN_UNANSWERED_SHARES,
   ShareAnswerWatch,
   UNANSWERED_BEFORE_FIRST_BATCH,
-} from '../../../../src/sv2/client/share-answer-watch.js';
+} from '../../../src/mining/share-answer-watch.js';
 
 const MIN = 60_000;
 
